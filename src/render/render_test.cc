@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <algorithm>
 #include <set>
 
 #include "api/test_util.h"
@@ -61,7 +62,20 @@ TEST_P(Golden, RenderMatchesCommittedFile) {
   EXPECT_EQ(read_project_file(path), rendered) << path << " differs: run scripts/update-golden.sh and review the diff";
 }
 
-INSTANTIATE_TEST_SUITE_P(Examples, Golden, ::testing::Values("agent-bruno", "minimal"));
+std::vector<std::string> example_names() {
+  std::vector<std::string> names;
+  for (const auto& entry : std::filesystem::directory_iterator(std::string(LAMBDA_SOURCE_DIR) + "/examples"))
+    if (entry.path().extension() == ".yaml") names.push_back(entry.path().stem().string());
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+INSTANTIATE_TEST_SUITE_P(Examples, Golden, ::testing::ValuesIn(example_names()),
+                         [](const auto& info) {
+                           std::string name = info.param;
+                           std::replace(name.begin(), name.end(), '-', '_');
+                           return name;
+                         });
 
 TEST(Render, IsDeterministic) {
   api::LambdaAgent agent = example("agent-bruno");
