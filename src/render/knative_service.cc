@@ -275,7 +275,7 @@ const api::ScalingMetric* chosen_metric(const api::ScalingSpec& scaling) {
   if (!scaling.metrics) return nullptr;
   const api::ScalingMetric* kpa = nullptr;
   for (const auto& metric : *scaling.metrics) {
-    std::string_view type = metric.type.value_or("");
+    const std::string type = metric.type.value_or("");
     if (type == api::metric_types::kConcurrency || type == api::metric_types::kRps) {
       if (!kpa) kpa = &metric;
     } else {
