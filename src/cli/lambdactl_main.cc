@@ -175,9 +175,12 @@ int main(int argc, char** argv) {
   if (*render) {
     std::vector<CheckedAgent> passed;
     if (!check_files(render_files, passed, true)) return 1;
-    std::vector<json::value> objects;
-    for (const auto& agent : passed)
-      for (auto& object : lambda::render::render(agent.agent, options)) objects.push_back(std::move(object));
+    std::vector<lambda::api::LambdaAgent> agents;
+    for (auto& checked : passed) agents.push_back(std::move(checked.agent));
+    lambda::render::Combined combined = lambda::render::render_all(agents, options);
+    for (const auto& conflict : combined.conflicts) fmt::print(stderr, "error: {}\n", conflict);
+    if (!combined.conflicts.empty()) return 1;
+    std::vector<json::value>& objects = combined.objects;
     if (render_output == "json") {
       json::array items;
       for (auto& object : objects) items.push_back(std::move(object));

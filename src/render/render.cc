@@ -1,5 +1,9 @@
 #include "render/render.h"
 
+#include <fmt/format.h>
+
+#include <map>
+
 #include "api/codec.h"
 #include "common/json_yaml.h"
 #include "render/render_internal.h"
@@ -90,6 +94,50 @@ std::vector<boost::json::value> render(const api::LambdaAgent& agent, const Rend
     for (auto& object : eventing) out.push_back(std::move(object));
   }
   return out;
+}
+
+Combined render_all(const std::vector<api::LambdaAgent>& agents, const RenderOptions& options) {
+  namespace json = boost::json;
+  Combined combined;
+  struct SharedEntry {
+    std::size_t index;
+    std::string first_agent;
+  };
+  std::map<std::string, SharedEntry> shared;
+  for (const auto& agent : agents) {
+    std::string agent_name = agent.metadata->name.value_or("");
+    for (auto& object : render(agent, options)) {
+      const json::object& meta = object.at("metadata").as_object();
+      const json::value* labels = meta.if_contains("labels");
+      bool is_shared = labels && labels->as_object().contains(kSharedLabel);
+      if (!is_shared) {
+        combined.objects.push_back(std::move(object));
+        continue;
+      }
+      std::string key = common::to_json(json::array{object.at("apiVersion"), object.at("kind"), meta.at("namespace"), meta.at("name")}, false);
+      auto [it, inserted] = shared.try_emplace(key, SharedEntry{combined.objects.size(), agent_name});
+      if (inserted) {
+        combined.objects.push_back(std::move(object));
+        continue;
+      }
+      json::value& existing = combined.objects[it->second.index];
+      if (existing.at("spec") != object.at("spec")) {
+        combined.conflicts.push_back(fmt::format(
+            "{} {}/{}: agents \"{}\" and \"{}\" want different specs for this shared object; make their "
+            "spec.eventing settings agree or use different brokerName values",
+            std::string_view(object.at("kind").as_string()), std::string_view(meta.at("namespace").as_string()),
+            std::string_view(meta.at("name").as_string()), it->second.first_agent, agent_name));
+        continue;
+      }
+      if (const json::value* owners = meta.if_contains("ownerReferences")) {
+        json::object& existing_meta = existing.at("metadata").as_object();
+        json::value& merged = existing_meta["ownerReferences"];
+        if (!merged.is_array()) merged.emplace_array();
+        for (const auto& owner : owners->as_array()) merged.as_array().push_back(owner);
+      }
+    }
+  }
+  return combined;
 }
 
 }  // namespace lambda::render

@@ -15,6 +15,8 @@
 #include <string_view>
 #include <vector>
 
+#include <tl/expected.hpp>
+
 #include "api/lambda_agent.h"
 
 namespace lambda::render {
@@ -41,6 +43,17 @@ inline constexpr std::string_view kConfigMountPath = "/etc/lambda-agent";
 // ConfigMap, Knative Service, metrics Service, ServiceMonitor, then the shared eventing objects
 // (RabbitmqBrokerConfig, Broker, dead-letter sink) and the agent's Triggers.
 std::vector<boost::json::value> render(const api::LambdaAgent& agent, const RenderOptions& options = {});
+
+// Renders several agents into one list, as `lambdactl render` of a multi-agent file or the
+// operator's view of a namespace needs: objects shared by a namespace's agents (the broker, its
+// config, the dead-letter sink) appear once, with every agent's owner reference. Two agents that
+// want different shared objects (say, brokers on different RabbitMQ clusters) are a conflict,
+// reported as an error that names both agents and the object.
+struct Combined {
+  std::vector<boost::json::value> objects;
+  std::vector<std::string> conflicts;
+};
+Combined render_all(const std::vector<api::LambdaAgent>& agents, const RenderOptions& options = {});
 
 // Names of the agent's children, within Kubernetes' 63-character limit (a hash keeps long names
 // unique).

@@ -276,5 +276,40 @@ TEST(Render, LongNamesStayWithinKubernetesLimits) {
   EXPECT_EQ(names.size(), objects.size());
 }
 
+TEST(RenderAll, SharedBrokerAppearsOnceWithEveryOwner) {
+  auto agent = [](std::string name, std::string uid, std::string cluster) {
+    api::LambdaAgent a = checked(yaml("apiVersion: lambda.knative.io/v1alpha1\nkind: LambdaAgent\nmetadata: {name: " + name +
+                                      ", namespace: ns, uid: " + uid + "}\nspec: {image: {repository: r, tag: '1'}, ai: "
+                                      "{model: m}, eventing: {rabbitmq: {clusterName: " + cluster +
+                                      "}, subscriptions: [{eventType: a.b}]}}"));
+    return a;
+  };
+  Combined combined = render_all({agent("one", "u1", "rmq"), agent("two", "u2", "rmq")});
+  EXPECT_TRUE(combined.conflicts.empty());
+  int brokers = 0;
+  for (const auto& o : combined.objects) {
+    if (str(o.at("kind")) != "Broker") continue;
+    ++brokers;
+    EXPECT_EQ(o.at("metadata").at("ownerReferences").as_array().size(), 2u);
+  }
+  EXPECT_EQ(brokers, 1);
+  const json::value* sink = find(combined.objects, "Service", "lambda-broker-dlq");
+  ASSERT_NE(sink, nullptr);
+  EXPECT_EQ(sink->at("metadata").at("ownerReferences").as_array().size(), 2u);
+}
+
+TEST(RenderAll, DifferentBrokerWishesAreAConflictNamingBothAgents) {
+  auto agent = [](std::string name, std::string cluster) {
+    return checked(yaml("apiVersion: lambda.knative.io/v1alpha1\nkind: LambdaAgent\nmetadata: {name: " + name +
+                        ", namespace: ns}\nspec: {image: {repository: r, tag: '1'}, ai: {model: m}, eventing: "
+                        "{rabbitmq: {clusterName: " + cluster + "}}}"));
+  };
+  Combined combined = render_all({agent("one", "rmq-a"), agent("two", "rmq-b")});
+  ASSERT_EQ(combined.conflicts.size(), 1u);
+  EXPECT_NE(combined.conflicts[0].find("RabbitmqBrokerConfig ns/lambda-broker-config: agents \"one\" and \"two\""),
+            std::string::npos)
+      << combined.conflicts[0];
+}
+
 }  // namespace
 }  // namespace lambda::render
