@@ -1,6 +1,7 @@
 // libFuzzer target for everything user input goes through before the operator applies it:
 //   text --parse_yaml_documents--> documents --check_agent--> defaulted agent
-//        --render--> Kubernetes objects --to_yaml_documents--> text --parse_yaml_documents--> objects
+//        --render--> Kubernetes objects --to_yaml_documents--> text --parse_yaml_documents-->
+//        objects
 //
 // Besides "no crash, no sanitizer report, no leak", it checks the promises the headers make:
 // - codec.h: decode(encode(a)) == a for whatever decode produced, even from a bad document;
@@ -33,8 +34,8 @@ namespace json = boost::json;
 using namespace lambda;
 
 [[noreturn]] void fail(std::string_view what, std::string_view detail) {
-  std::fprintf(stderr, "lambda_agent_fuzz: %.*s\n%.*s\n", static_cast<int>(what.size()), what.data(),
-               static_cast<int>(detail.size()), detail.data());
+  std::fprintf(stderr, "lambda_agent_fuzz: %.*s\n%.*s\n", static_cast<int>(what.size()),
+               what.data(), static_cast<int>(detail.size()), detail.data());
   std::fflush(stderr);
   std::abort();
 }
@@ -79,7 +80,8 @@ bool is_valid_utf8(std::string_view s) {
 // back with U+FFFD (not compared).
 bool same_after_round_trip(const json::value& written, const json::value& read) {
   if (written.is_number() && read.is_number()) {
-    if (written.is_double() || read.is_double()) return written.to_number<double>() == read.to_number<double>();
+    if (written.is_double() || read.is_double())
+      return written.to_number<double>() == read.to_number<double>();
     return written == read;
   }
   if (written.kind() != read.kind()) return false;
@@ -116,7 +118,8 @@ void check_codec_round_trip(const api::LambdaAgent& agent, std::string_view what
   if (!errors.empty())
     fail(std::string(what) + ": encode() wrote something decode() rejects",
          errors.to_string() + "\n" + common::to_json(encoded));
-  if (!(again == agent)) fail(std::string(what) + ": decode(encode(a)) != a", common::to_json(encoded));
+  if (!(again == agent))
+    fail(std::string(what) + ": decode(encode(a)) != a", common::to_json(encoded));
 }
 
 void check_document(const json::value& document) {
@@ -156,13 +159,19 @@ void check_document(const json::value& document) {
   // The sidecar reads the agent back from the ConfigMap with the same code: it must be valid.
   if (checked.agent.metadata && checked.agent.metadata->name && !objects.empty()) {
     const json::value* data = objects[0].as_object().if_contains("data");
-    const json::value* config = data && data->is_object() ? data->as_object().if_contains(render::kConfigFileName) : nullptr;
-    if (!config || !config->is_string()) fail("first rendered object has no agent.yaml", common::to_json(objects[0]));
+    const json::value* config = data && data->is_object()
+                                    ? data->as_object().if_contains(render::kConfigFileName)
+                                    : nullptr;
+    if (!config || !config->is_string())
+      fail("first rendered object has no agent.yaml", common::to_json(objects[0]));
     auto parsed = common::parse_yaml(config->get_string());
-    if (!parsed) fail("the ConfigMap's agent.yaml does not parse: " + parsed.error().to_string(), config->get_string());
+    if (!parsed)
+      fail("the ConfigMap's agent.yaml does not parse: " + parsed.error().to_string(),
+           config->get_string());
     api::CheckedAgent sidecar_view = api::check_agent(*parsed);
     if (!sidecar_view.ok())
-      fail("the ConfigMap's agent.yaml is not a valid agent:\n" + sidecar_view.errors.to_string(), config->get_string());
+      fail("the ConfigMap's agent.yaml is not a valid agent:\n" + sidecar_view.errors.to_string(),
+           config->get_string());
   }
 }
 

@@ -56,7 +56,8 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "error: %s: cannot read\n", path.c_str());
       return 2;
     }
-    const std::vector<char> bytes((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
+    const std::vector<char> bytes((std::istreambuf_iterator<char>(file)),
+                                  std::istreambuf_iterator<char>());
     std::fprintf(stderr, "running %s (%zu bytes)\n", path.c_str(), bytes.size());
     // Copy into an exactly sized heap buffer, as libFuzzer does, so that ASan builds catch reads
     // past the end of the input.

@@ -5,7 +5,7 @@ set -euo pipefail
 
 packages=(
   build-essential cmake ninja-build ccache mold pkg-config git
-  clang libclang-rt-14-dev
+  clang clang-format libclang-rt-14-dev
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev libboost-system1.81-dev
   libyaml-cpp-dev libspdlog-dev libfmt-dev libcli11-dev libexpected-dev libhiredis-dev libssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev

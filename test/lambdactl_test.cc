@@ -17,11 +17,13 @@ struct CommandResult {
   std::string output;  // stdout, then stderr when merged
 };
 
-CommandResult run(const std::string& args, bool merge_stderr = true, const std::string& stdin_text = "") {
+CommandResult run(const std::string& args, bool merge_stderr = true,
+                  const std::string& stdin_text = "") {
   std::string command = std::string(LAMBDACTL) + " " + args;
   std::string input_file;
   if (!stdin_text.empty()) {
-    input_file = std::filesystem::temp_directory_path() / ("lambdactl-stdin-" + std::to_string(::getpid()));
+    input_file =
+        std::filesystem::temp_directory_path() / ("lambdactl-stdin-" + std::to_string(::getpid()));
     std::ofstream(input_file) << stdin_text;
     command += " < " + input_file;
   }
@@ -39,7 +41,8 @@ CommandResult run(const std::string& args, bool merge_stderr = true, const std::
 }
 
 std::string write_temp(const std::string& name, const std::string& text) {
-  std::string path = std::filesystem::temp_directory_path() / (name + "-" + std::to_string(::getpid()) + ".yaml");
+  std::string path =
+      std::filesystem::temp_directory_path() / (name + "-" + std::to_string(::getpid()) + ".yaml");
   std::ofstream(path) << text;
   return path;
 }
@@ -51,20 +54,25 @@ std::string read(const std::string& relative) {
   return out.str();
 }
 
-bool contains(const std::string& haystack, const std::string& needle) { return haystack.find(needle) != std::string::npos; }
+bool contains(const std::string& haystack, const std::string& needle) {
+  return haystack.find(needle) != std::string::npos;
+}
 
 TEST(Lambdactl, ValidateAcceptsTheExamples) {
   CommandResult r = run("validate -f examples/agent-bruno.yaml -f examples/minimal.yaml", false);
   EXPECT_EQ(r.exit_code, 0) << r.output;
-  EXPECT_TRUE(contains(r.output, "examples/agent-bruno.yaml: LambdaAgent \"agent-bruno\" is valid")) << r.output;
-  EXPECT_TRUE(contains(r.output, "examples/minimal.yaml: LambdaAgent \"hello-agent\" is valid")) << r.output;
+  EXPECT_TRUE(contains(r.output, "examples/agent-bruno.yaml: LambdaAgent \"agent-bruno\" is valid"))
+      << r.output;
+  EXPECT_TRUE(contains(r.output, "examples/minimal.yaml: LambdaAgent \"hello-agent\" is valid"))
+      << r.output;
 }
 
 TEST(Lambdactl, ValidatePrintsWarningsOnStderr) {
   CommandResult r = run("validate -f examples/agent-bruno.yaml");
   EXPECT_EQ(r.exit_code, 0);
-  EXPECT_TRUE(contains(r.output, "Warning: examples/agent-bruno.yaml: LambdaAgent \"agent-bruno\": "
-                                 "spec.observability.metrics.port: port 9090 is reserved"))
+  EXPECT_TRUE(contains(r.output,
+                       "Warning: examples/agent-bruno.yaml: LambdaAgent \"agent-bruno\": "
+                       "spec.observability.metrics.port: port 9090 is reserved"))
       << r.output;
 }
 
@@ -80,18 +88,23 @@ spec:
   CommandResult r = run("validate -f " + path);
   EXPECT_EQ(r.exit_code, 1);
   for (const char* expected :
-       {"LambdaAgent \"broken\" is invalid (5 errors)", "spec.image.repository: Invalid value: \"Not/A:Repo\"",
+       {"LambdaAgent \"broken\" is invalid (5 errors)",
+        "spec.image.repository: Invalid value: \"Not/A:Repo\"",
         "spec.ai.temperature: Invalid value: 3.5: must be between 0 and 2, inclusive",
-        "spec.ai.fallbackModle: Unknown field: field not declared in schema; did you mean \"fallbackModel\"?",
+        "spec.ai.fallbackModle: Unknown field: field not declared in schema; did you mean "
+        "\"fallbackModel\"?",
         "spec.ai.apiKeySecret: Required value: provider \"openai\" needs an API key Secret",
-        "spec.scaling.maxReplicas: Invalid value: 2: must be greater than or equal to minReplicas (4)"})
+        "spec.scaling.maxReplicas: Invalid value: 2: must be greater than or equal to minReplicas "
+        "(4)"})
     EXPECT_TRUE(contains(r.output, expected)) << expected << "\n---\n" << r.output;
   std::filesystem::remove(path);
 }
 
 TEST(Lambdactl, ValidateChecksEveryDocumentOfAStream) {
-  CommandResult r = run("validate -f -", true, read("examples/minimal.yaml") + "---\n" +
-                                         "apiVersion: lambda.knative.io/v1alpha1\nkind: LambdaAgent\nmetadata: {name: b}\nspec: {}\n");
+  CommandResult r = run("validate -f -", true,
+                        read("examples/minimal.yaml") + "---\n" +
+                            "apiVersion: lambda.knative.io/v1alpha1\nkind: LambdaAgent\nmetadata: "
+                            "{name: b}\nspec: {}\n");
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_TRUE(contains(r.output, "<stdin>: LambdaAgent \"hello-agent\" is valid")) << r.output;
   EXPECT_TRUE(contains(r.output, "spec.image: Required value")) << r.output;
@@ -128,7 +141,9 @@ TEST(Lambdactl, RenderJsonIsAKubernetesList) {
 }
 
 TEST(Lambdactl, RenderRefusesAnInvalidAgentAndPrintsNothingOnStdout) {
-  std::string path = write_temp("render-invalid", "apiVersion: lambda.knative.io/v1alpha1\nkind: LambdaAgent\nmetadata: {name: a}\nspec: {ai: {model: m}}\n");
+  std::string path = write_temp("render-invalid",
+                                "apiVersion: lambda.knative.io/v1alpha1\nkind: "
+                                "LambdaAgent\nmetadata: {name: a}\nspec: {ai: {model: m}}\n");
   CommandResult r = run("render -f " + path, false);
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_EQ(r.output, "");
@@ -138,7 +153,8 @@ TEST(Lambdactl, RenderRefusesAnInvalidAgentAndPrintsNothingOnStdout) {
 TEST(Lambdactl, DefaultShowsTheFilledInAgent) {
   CommandResult r = run("default -f examples/minimal.yaml", false);
   EXPECT_EQ(r.exit_code, 0);
-  EXPECT_TRUE(contains(r.output, "endpoint: http://ollama.ollama.svc.cluster.local:11434")) << r.output;
+  EXPECT_TRUE(contains(r.output, "endpoint: http://ollama.ollama.svc.cluster.local:11434"))
+      << r.output;
   EXPECT_TRUE(contains(r.output, "namespace: default")) << r.output;
 }
 
@@ -151,7 +167,8 @@ TEST(Lambdactl, CrdIsTheCommittedFile) {
 TEST(Lambdactl, HelpTeachesTheCommands) {
   CommandResult r = run("--help", false);
   EXPECT_EQ(r.exit_code, 0);
-  for (const char* word : {"validate", "render", "crd", "docs", "default", "Examples:", "Exit status"})
+  for (const char* word :
+       {"validate", "render", "crd", "docs", "default", "Examples:", "Exit status"})
     EXPECT_TRUE(contains(r.output, word)) << word;
   r = run("render --help", false);
   EXPECT_TRUE(contains(r.output, "--agent-image")) << r.output;

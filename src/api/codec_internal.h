@@ -32,7 +32,8 @@ inline std::size_t edit_distance(std::string_view a, std::string_view b) {
   return row[b.size()];
 }
 
-inline std::string unknown_field_detail(std::string_view key, const std::vector<std::string_view>& known) {
+inline std::string unknown_field_detail(std::string_view key,
+                                        const std::vector<std::string_view>& known) {
   std::string_view best;
   std::size_t best_distance = std::numeric_limits<std::size_t>::max();
   for (auto name : known) {
@@ -54,7 +55,9 @@ class Decoder {
 
   bool decode(const json::value& in, std::string& out, const FieldPath& path) {
     if (in.is_bool())
-      return wrong_type(in, path, "a string (YAML reads unquoted true/false, yes/no, on/off and y/n as booleans: quote the value)");
+      return wrong_type(in, path,
+                        "a string (YAML reads unquoted true/false, yes/no, on/off and y/n as "
+                        "booleans: quote the value)");
     if (!in.is_string()) return wrong_type(in, path, "a string");
     out = in.get_string();
     return true;
@@ -93,7 +96,8 @@ class Decoder {
       out = *parsed;
       return true;
     }
-    if (!in.is_string()) return wrong_type(in, path, "a quantity (a string like 256Mi or 500m, or a number)");
+    if (!in.is_string())
+      return wrong_type(in, path, "a quantity (a string like 256Mi or 500m, or a number)");
     auto parsed = Quantity::parse(in.get_string());
     if (!parsed) return invalid(in, path, parsed.error());
     out = *parsed;
@@ -168,7 +172,8 @@ class Decoder {
     MemberVisitor visitor{*this, object, path, {}};
     describe(visitor, out);
     for (const auto& member : object) {
-      if (std::find(visitor.known.begin(), visitor.known.end(), member.key()) == visitor.known.end())
+      if (std::find(visitor.known.begin(), visitor.known.end(), member.key()) ==
+          visitor.known.end())
         errors_.unknown_field(path.child(member.key()),
                               unknown_field_detail(member.key(), visitor.known));
     }
@@ -192,7 +197,8 @@ class Decoder {
       bool ok = decoder.decode(it->value(), value, path.child(name));
       // A partly decoded object or list is kept, so that validation can still check its good
       // parts instead of calling the whole of it missing.
-      constexpr bool kContainer = reflect::ApiObject<T> || reflect::IsVector<T>::value || reflect::IsStringMap<T>::value;
+      constexpr bool kContainer =
+          reflect::ApiObject<T> || reflect::IsVector<T>::value || reflect::IsStringMap<T>::value;
       if (ok || (kContainer && it->value().is_structured())) member = std::move(value);
     }
   };

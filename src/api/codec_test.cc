@@ -17,8 +17,10 @@ TEST(Codec, AdrExampleRoundTripsExactly) {
   LambdaAgent agent;
   ErrorList errors = decode(docs->front(), agent);
   EXPECT_TRUE(errors.empty()) << errors.to_string();
-  EXPECT_EQ(lambda::testing::canonical_text(encode(agent)), lambda::testing::canonical_text(docs->front()));
-  EXPECT_EQ(common::to_yaml(lambda::testing::sorted(encode(agent))), common::to_yaml(lambda::testing::sorted(docs->front())));
+  EXPECT_EQ(lambda::testing::canonical_text(encode(agent)),
+            lambda::testing::canonical_text(docs->front()));
+  EXPECT_EQ(common::to_yaml(lambda::testing::sorted(encode(agent))),
+            common::to_yaml(lambda::testing::sorted(docs->front())));
   LambdaAgent again;
   EXPECT_TRUE(decode(encode(agent), again).empty());
   EXPECT_EQ(again, agent);
@@ -59,7 +61,8 @@ TEST(Codec, UnknownFieldIsReportedWithPathAndSuggestion) {
   ASSERT_EQ(errors.size(), 1u);
   EXPECT_EQ(errors.errors()[0].type, ErrorType::kUnknownField);
   EXPECT_EQ(errors.errors()[0].path.str(), "spec.ai.fallbackModle");
-  EXPECT_NE(errors.errors()[0].to_string().find("did you mean \"fallbackModel\"?"), std::string::npos)
+  EXPECT_NE(errors.errors()[0].to_string().find("did you mean \"fallbackModel\"?"),
+            std::string::npos)
       << errors.to_string();
   EXPECT_EQ(agent.spec->ai->model, "m");
 }
@@ -76,12 +79,22 @@ spec:
                             agent);
   std::string all = errors.to_string();
   EXPECT_EQ(errors.size(), 6u) << all;
-  EXPECT_NE(all.find("spec.ai.model: Invalid value: 3: must be a string"), std::string::npos) << all;
-  EXPECT_NE(all.find("spec.ai.temperature: Invalid value: \"hot\": must be a number"), std::string::npos) << all;
-  EXPECT_NE(all.find("spec.ai.maxTokens: Invalid value: 1.5: must be an integer"), std::string::npos) << all;
-  EXPECT_NE(all.find("spec.scaling.minReplicas: Invalid value: \"1\": must be an integer"), std::string::npos) << all;
-  EXPECT_NE(all.find("spec.resources.requests[cpu]: Invalid value: \"lots\""), std::string::npos) << all;
-  EXPECT_NE(all.find("spec.behavior.conversationTTL: Invalid value: \"5 minutes\""), std::string::npos) << all;
+  EXPECT_NE(all.find("spec.ai.model: Invalid value: 3: must be a string"), std::string::npos)
+      << all;
+  EXPECT_NE(all.find("spec.ai.temperature: Invalid value: \"hot\": must be a number"),
+            std::string::npos)
+      << all;
+  EXPECT_NE(all.find("spec.ai.maxTokens: Invalid value: 1.5: must be an integer"),
+            std::string::npos)
+      << all;
+  EXPECT_NE(all.find("spec.scaling.minReplicas: Invalid value: \"1\": must be an integer"),
+            std::string::npos)
+      << all;
+  EXPECT_NE(all.find("spec.resources.requests[cpu]: Invalid value: \"lots\""), std::string::npos)
+      << all;
+  EXPECT_NE(all.find("spec.behavior.conversationTTL: Invalid value: \"5 minutes\""),
+            std::string::npos)
+      << all;
 }
 
 TEST(Codec, NullMeansAbsent) {
@@ -100,7 +113,8 @@ TEST(Codec, OutOfRangeIntegerIsAnError) {
   LambdaAgent agent;
   ErrorList errors = decode(yaml("spec: {scaling: {minReplicas: 4294967296}}"), agent);
   ASSERT_EQ(errors.size(), 1u);
-  EXPECT_EQ(errors.errors()[0].to_string(), "spec.scaling.minReplicas: Invalid value: 4294967296: out of range");
+  EXPECT_EQ(errors.errors()[0].to_string(),
+            "spec.scaling.minReplicas: Invalid value: 4294967296: out of range");
 }
 
 TEST(Codec, NullListItemIsAnError) {
@@ -114,7 +128,8 @@ TEST(Codec, DecodeDocumentsReportsYamlSyntaxErrorWithLine) {
   auto decoded = decode_documents("apiVersion: v1\nspec: [unclosed\n");
   ASSERT_EQ(decoded.size(), 1u);
   ASSERT_EQ(decoded[0].errors.size(), 1u);
-  EXPECT_NE(decoded[0].errors.to_string().find("line"), std::string::npos) << decoded[0].errors.to_string();
+  EXPECT_NE(decoded[0].errors.to_string().find("line"), std::string::npos)
+      << decoded[0].errors.to_string();
 }
 
 TEST(Codec, DecodeDocumentsReadsEveryDocument) {

@@ -17,9 +17,10 @@ class SchemaBuilder {
   json::object schema_of(std::int64_t) { return {{"type", "integer"}, {"format", "int64"}}; }
   json::object schema_of(double) { return {{"type", "number"}}; }
   json::object schema_of(const Quantity&) {
-    return {{"anyOf", json::array{json::object{{"type", "integer"}}, json::object{{"type", "string"}}}},
-            {"pattern", Quantity::kPattern},
-            {"x-kubernetes-int-or-string", true}};
+    return {
+        {"anyOf", json::array{json::object{{"type", "integer"}}, json::object{{"type", "string"}}}},
+        {"pattern", Quantity::kPattern},
+        {"x-kubernetes-int-or-string", true}};
   }
   json::object schema_of(const GoDuration&) {
     return {{"type", "string"}, {"pattern", GoDuration::kPattern}};
@@ -114,7 +115,8 @@ void integral_bounds(json::value& node) {
 
 json::object printer_column(std::string_view name, std::string_view type, std::string_view path,
                             std::string_view description, int priority = 0) {
-  json::object column{{"name", name}, {"type", type}, {"jsonPath", path}, {"description", description}};
+  json::object column{
+      {"name", name}, {"type", type}, {"jsonPath", path}, {"description", description}};
   if (priority) column["priority"] = priority;
   return column;
 }
@@ -138,11 +140,13 @@ json::value lambda_agent_openapi_schema() {
       {"properties",
        json::object{
            {"apiVersion", json::object{{"type", "string"},
-                                       {"description", "APIVersion defines the versioned schema of "
-                                                       "this representation of an object."}}},
+                                       {"description",
+                                        "APIVersion defines the versioned schema of "
+                                        "this representation of an object."}}},
            {"kind", json::object{{"type", "string"},
-                                 {"description", "Kind is a string value representing the REST "
-                                                 "resource this object represents."}}},
+                                 {"description",
+                                  "Kind is a string value representing the REST "
+                                  "resource this object represents."}}},
            {"metadata", json::object{{"type", "object"}}},
            {"spec", std::move(spec)},
            {"status", std::move(status)},

@@ -20,7 +20,8 @@ TEST(Crd, CommittedYamlMatchesTheTypes) {
   std::string generated = common::to_yaml(lambda_agent_crd());
   std::string committed = read_project_file(kCrdPath);
   EXPECT_EQ(committed, generated)
-      << kCrdPath << " is stale: regenerate it with `build/dev/src/cli/lambdactl crd > " << kCrdPath << "`";
+      << kCrdPath << " is stale: regenerate it with `build/dev/src/cli/lambdactl crd > " << kCrdPath
+      << "`";
 }
 
 TEST(Crd, ReferenceDocsAreCurrent) {
@@ -51,21 +52,24 @@ TEST(Crd, HasStatusSubresourcePrinterColumnsShortNameAndCategory) {
 TEST(Crd, SchemaIsStructuralAndDescribed) {
   json::value schema = lambda_agent_openapi_schema();
   std::function<void(const json::value&, const std::string&)> walk = [&](const json::value& node,
-                                                                          const std::string& path) {
+                                                                         const std::string& path) {
     const json::object& object = node.as_object();
     bool typed = object.contains("type") || object.contains("x-kubernetes-int-or-string") ||
                  object.contains("x-kubernetes-preserve-unknown-fields");
     EXPECT_TRUE(typed) << path << " has no type";
     if (path != "metadata" && path.find("metadata") == std::string::npos) {
-      EXPECT_TRUE(object.contains("description") || path.ends_with("[]") || path.ends_with("{}") || path.empty())
+      EXPECT_TRUE(object.contains("description") || path.ends_with("[]") || path.ends_with("{}") ||
+                  path.empty())
           << path << " has no description";
     }
     if (const auto* properties = object.if_contains("properties"))
       for (const auto& p : properties->as_object())
         walk(p.value(), path.empty() ? std::string(p.key()) : path + "." + std::string(p.key()));
     if (const auto* items = object.if_contains("items")) walk(*items, path + "[]");
-    if (const auto* additional = object.if_contains("additionalProperties")) walk(*additional, path + "{}");
-    if (const auto* type = object.if_contains("type"); type && *type == "string" && object.contains("default")) {
+    if (const auto* additional = object.if_contains("additionalProperties"))
+      walk(*additional, path + "{}");
+    if (const auto* type = object.if_contains("type");
+        type && *type == "string" && object.contains("default")) {
       EXPECT_TRUE(object.at("default").is_string()) << path;
     }
   };
@@ -83,8 +87,13 @@ TEST(Crd, PublishesConstraintsForExplainAndTheApiServer) {
   EXPECT_EQ(ai.at("properties").at("provider").at("enum").as_array().size(), 4u);
   const json::value& env = schema.at("properties").at("spec").at("properties").at("env");
   EXPECT_EQ(env.at("x-kubernetes-list-type"), "map");
-  const json::value& cpu = schema.at("properties").at("spec").at("properties").at("resources")
-                               .at("properties").at("requests").at("additionalProperties");
+  const json::value& cpu = schema.at("properties")
+                               .at("spec")
+                               .at("properties")
+                               .at("resources")
+                               .at("properties")
+                               .at("requests")
+                               .at("additionalProperties");
   EXPECT_EQ(cpu.at("x-kubernetes-int-or-string"), true);
 }
 

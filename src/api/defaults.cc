@@ -18,7 +18,8 @@ class StaticDefaulter {
       T value{};
       // Declared defaults are decoded like user input, so a typo in a declaration fails the
       // defaults test instead of producing a half-set field.
-      if (internal::Decoder(impossible).decode(*doc.default_value, value, FieldPath())) member = std::move(value);
+      if (internal::Decoder(impossible).decode(*doc.default_value, value, FieldPath()))
+        member = std::move(value);
     }
     if (member) descend(*member);
   }
@@ -76,7 +77,8 @@ void apply_defaults(LambdaAgent& agent) {
       std::string_view endpoint = default_endpoint(*ai.provider);
       if (!endpoint.empty()) ai.endpoint = std::string(endpoint);
     }
-    if (!ai.max_tokens && ai.provider == providers::kAnthropic) ai.max_tokens = kDefaultAnthropicMaxTokens;
+    if (!ai.max_tokens && ai.provider == providers::kAnthropic)
+      ai.max_tokens = kDefaultAnthropicMaxTokens;
   }
 
   const bool eventing_enabled = spec.eventing && spec.eventing->enabled.value_or(false);

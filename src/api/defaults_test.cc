@@ -55,9 +55,12 @@ TEST(Defaults, MinimalAgentGetsOllamaWarmReplicaSidecarAndMetrics) {
 }
 
 TEST(Defaults, LatestOrMissingTagPullsAlways) {
-  LambdaAgent agent = defaulted("metadata: {name: a}\nspec: {image: {repository: r}, ai: {model: m}}");
+  LambdaAgent agent =
+      defaulted("metadata: {name: a}\nspec: {image: {repository: r}, ai: {model: m}}");
   EXPECT_EQ(agent.spec->image->pull_policy, "Always");
-  agent = defaulted("metadata: {name: a}\nspec: {image: {repository: r, tag: latest, digest: 'sha256:00'}, ai: {model: m}}");
+  agent = defaulted(
+      "metadata: {name: a}\nspec: {image: {repository: r, tag: latest, digest: 'sha256:00'}, ai: "
+      "{model: m}}");
   EXPECT_EQ(agent.spec->image->pull_policy, "IfNotPresent");
 }
 
@@ -96,7 +99,8 @@ spec:
 }
 
 TEST(Defaults, HealthCheckBlockGetsPathAndInterval) {
-  LambdaAgent agent = defaulted("metadata: {name: a}\nspec: {ai: {model: m}, behavior: {healthCheck: {}}}");
+  LambdaAgent agent =
+      defaulted("metadata: {name: a}\nspec: {ai: {model: m}, behavior: {healthCheck: {}}}");
   EXPECT_EQ(agent.spec->behavior->health_check->enabled, true);
   EXPECT_EQ(agent.spec->behavior->health_check->path, "/health");
   EXPECT_EQ(agent.spec->behavior->health_check->interval->text(), "10s");
@@ -125,7 +129,8 @@ TEST(Defaults, AreIdempotent) {
 }
 
 TEST(Defaults, ReservedPortsAreKnatives) {
-  for (int port : {8012, 8013, 8022, 9090, 9091, 8008}) EXPECT_TRUE(is_knative_reserved_port(port)) << port;
+  for (int port : {8012, 8013, 8022, 9090, 9091, 8008})
+    EXPECT_TRUE(is_knative_reserved_port(port)) << port;
   EXPECT_FALSE(is_knative_reserved_port(kDefaultMetricsPort));
   EXPECT_FALSE(is_knative_reserved_port(kDefaultSidecarPort));
 }

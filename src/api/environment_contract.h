@@ -59,7 +59,8 @@ inline constexpr std::string_view kOtelEndpoint = "OTEL_EXPORTER_OTLP_ENDPOINT";
 inline constexpr std::string_view kOtelProtocol = "OTEL_EXPORTER_OTLP_PROTOCOL";
 inline constexpr std::string_view kOtelSampler = "OTEL_TRACES_SAMPLER";
 inline constexpr std::string_view kOtelSamplerArg = "OTEL_TRACES_SAMPLER_ARG";
-inline constexpr std::string_view kOtelCaptureContent = "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT";
+inline constexpr std::string_view kOtelCaptureContent =
+    "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT";
 
 // With the sidecar on, the app never sees the real API key: SDKs that insist on one get this
 // placeholder, and the sidecar sends the real key upstream.
@@ -75,35 +76,48 @@ inline constexpr EnvVarDoc kEnvironmentContract[] = {
     {kAgentName, "always", "metadata.name of the LambdaAgent"},
     {kAgentNamespace, "always", "metadata.namespace of the LambdaAgent"},
     {kAiProvider, "always", "spec.ai.provider: the API dialect AI_ENDPOINT speaks"},
-    {kAiEndpoint, "always", "where the app sends LLM calls: the sidecar (http://127.0.0.1:<sidecar.port>) when enabled, else spec.ai.endpoint"},
+    {kAiEndpoint, "always",
+     "where the app sends LLM calls: the sidecar (http://127.0.0.1:<sidecar.port>) when enabled, "
+     "else spec.ai.endpoint"},
     {kAiModel, "always", "spec.ai.model"},
-    {kAiFallbackModel, "spec.ai.fallbackModel set", "spec.ai.fallbackModel (the sidecar applies it itself)"},
+    {kAiFallbackModel, "spec.ai.fallbackModel set",
+     "spec.ai.fallbackModel (the sidecar applies it itself)"},
     {kAiTemperature, "spec.ai.temperature set", "spec.ai.temperature"},
     {kAiMaxTokens, "spec.ai.maxTokens set or defaulted", "spec.ai.maxTokens"},
     {kAiTopP, "spec.ai.topP set", "spec.ai.topP"},
     {kAiMaxContextMessages, "always", "spec.ai.maxContextMessages"},
     {kAiContextWindowSize, "spec.ai.contextWindowSize set", "spec.ai.contextWindowSize"},
-    {kAiApiKey, "spec.ai.apiKeySecret set", "the API key, from the Secret (in the sidecar only, when it is enabled)"},
-    {kSystemPrompt, "systemPrompt or systemPromptRef set", "the system prompt (from the ConfigMap key for systemPromptRef)"},
+    {kAiApiKey, "spec.ai.apiKeySecret set",
+     "the API key, from the Secret (in the sidecar only, when it is enabled)"},
+    {kSystemPrompt, "systemPrompt or systemPromptRef set",
+     "the system prompt (from the ConfigMap key for systemPromptRef)"},
     {kEmitEvents, "always", "spec.behavior.emitEvents: \"true\" or \"false\""},
     {kEventSource, "eventing enabled", "spec.eventing.eventSource"},
-    {kEventTypes, "spec.behavior.eventTypes set", "comma-separated CloudEvent types the agent emits"},
+    {kEventTypes, "spec.behavior.eventTypes set",
+     "comma-separated CloudEvent types the agent emits"},
     {kSink, "eventing enabled", "URL of the broker's ingress, where CloudEvents are POSTed"},
     {kBrokerUrl, "eventing enabled", "same as K_SINK, for images that read this name"},
-    {kMetricsPort, "metrics enabled", "port the metrics are served on (by the sidecar when enabled, else by the app)"},
+    {kMetricsPort, "metrics enabled",
+     "port the metrics are served on (by the sidecar when enabled, else by the app)"},
     {kMetricsPath, "metrics enabled", "HTTP path of the metrics"},
     {kLogLevel, "always", "spec.observability.logging.level"},
     {kLogFormat, "always", "spec.observability.logging.format"},
     {kLogTraceContext, "always", "spec.observability.logging.traceContext"},
-    {kSidecarConfig, "sidecar container", "path of the mounted agent configuration the sidecar reads"},
-    {kOllamaUrl, "sidecar on, or provider ollama", "Ollama base URL (the sidecar speaks Ollama's API)"},
-    {kOllamaHost, "sidecar on, or provider ollama", "Ollama base URL, as the official ollama SDKs read it"},
+    {kSidecarConfig, "sidecar container",
+     "path of the mounted agent configuration the sidecar reads"},
+    {kOllamaUrl, "sidecar on, or provider ollama",
+     "Ollama base URL (the sidecar speaks Ollama's API)"},
+    {kOllamaHost, "sidecar on, or provider ollama",
+     "Ollama base URL, as the official ollama SDKs read it"},
     {kOllamaModel, "sidecar on, or provider ollama", "spec.ai.model"},
-    {kOpenAiBaseUrl, "sidecar on, or provider openai/local", "OpenAI-compatible base URL ending in /v1"},
-    {kOpenAiApiKey, "sidecar on, or provider openai/local with a key", "the placeholder lambda-agent-sidecar with the sidecar on, else the key"},
+    {kOpenAiBaseUrl, "sidecar on, or provider openai/local",
+     "OpenAI-compatible base URL ending in /v1"},
+    {kOpenAiApiKey, "sidecar on, or provider openai/local with a key",
+     "the placeholder lambda-agent-sidecar with the sidecar on, else the key"},
     {kOpenAiModel, "sidecar on, or provider openai/local", "spec.ai.model"},
     {kAnthropicBaseUrl, "sidecar on, or provider anthropic", "Anthropic base URL"},
-    {kAnthropicApiKey, "sidecar on, or provider anthropic", "the placeholder lambda-agent-sidecar with the sidecar on, else the key"},
+    {kAnthropicApiKey, "sidecar on, or provider anthropic",
+     "the placeholder lambda-agent-sidecar with the sidecar on, else the key"},
     {kAnthropicModel, "sidecar on, or provider anthropic", "spec.ai.model"},
     {kOtelServiceName, "always", "metadata.name"},
     {kOtelResourceAttributes, "always", "service.namespace and lambda.agent attributes"},
@@ -112,7 +126,8 @@ inline constexpr EnvVarDoc kEnvironmentContract[] = {
     {kOtelProtocol, "tracing enabled", "grpc for port 4317, else http/protobuf"},
     {kOtelSampler, "tracing enabled", "parentbased_traceidratio"},
     {kOtelSamplerArg, "tracing enabled", "spec.observability.tracing.samplingRate"},
-    {kOtelCaptureContent, "always", "\"true\" only when both capturePrompts and captureResponses are true"},
+    {kOtelCaptureContent, "always",
+     "\"true\" only when both capturePrompts and captureResponses are true"},
 };
 
 inline bool is_contract_variable(std::string_view name) {

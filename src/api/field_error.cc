@@ -9,16 +9,26 @@ namespace {
 
 std::string_view type_text(ErrorType type) {
   switch (type) {
-    case ErrorType::kRequired: return "Required value";
-    case ErrorType::kInvalid: return "Invalid value";
-    case ErrorType::kNotSupported: return "Unsupported value";
-    case ErrorType::kForbidden: return "Forbidden";
-    case ErrorType::kDuplicate: return "Duplicate value";
-    case ErrorType::kNotFound: return "Not found";
-    case ErrorType::kTooLong: return "Too long";
-    case ErrorType::kTooMany: return "Too many";
-    case ErrorType::kUnknownField: return "Unknown field";
-    case ErrorType::kTypeInvalid: return "Invalid value";
+    case ErrorType::kRequired:
+      return "Required value";
+    case ErrorType::kInvalid:
+      return "Invalid value";
+    case ErrorType::kNotSupported:
+      return "Unsupported value";
+    case ErrorType::kForbidden:
+      return "Forbidden";
+    case ErrorType::kDuplicate:
+      return "Duplicate value";
+    case ErrorType::kNotFound:
+      return "Not found";
+    case ErrorType::kTooLong:
+      return "Too long";
+    case ErrorType::kTooMany:
+      return "Too many";
+    case ErrorType::kUnknownField:
+      return "Unknown field";
+    case ErrorType::kTypeInvalid:
+      return "Invalid value";
   }
   return "Invalid value";
 }

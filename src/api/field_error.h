@@ -1,5 +1,6 @@
-// Field paths and field errors in Kubernetes' own shapes (k8s.io/apimachinery/pkg/util/validation/field),
-// so that users read our messages exactly as they read kube-apiserver's:
+// Field paths and field errors in Kubernetes' own shapes
+// (k8s.io/apimachinery/pkg/util/validation/field), so that users read our messages exactly as they
+// read kube-apiserver's:
 //   spec.ai.temperature: Invalid value: 3.5: must be between 0 and 2, inclusive
 //   spec.ai.provider: Unsupported value: "gpt": supported values: "anthropic", "local", ...
 //   spec.eventing.routing[1].intent: Not found: "billing"

@@ -78,7 +78,8 @@ void describe(V& v, OwnerReference& s) {
 
 template <class V>
 void describe(V& v, ObjectMeta& s) {
-  v(s.name, "name", doc("Name of the agent, unique in its namespace.").formatted(Format::kDns1035Label));
+  v(s.name, "name",
+    doc("Name of the agent, unique in its namespace.").formatted(Format::kDns1035Label));
   v(s.generate_name, "generateName", doc("Prefix for a server-generated name."));
   v(s.namespace_, "namespace", doc("Namespace of the agent.").formatted(Format::kDns1123Label));
   v(s.labels, "labels", doc("Labels, copied to every object the operator creates."));
@@ -96,12 +97,14 @@ void describe(V& v, ObjectMeta& s) {
 
 template <class V>
 void describe(V& v, LocalObjectReference& s) {
-  v(s.name, "name", doc("Name of the referenced object.").formatted(Format::kDns1123Subdomain).mandatory());
+  v(s.name, "name",
+    doc("Name of the referenced object.").formatted(Format::kDns1123Subdomain).mandatory());
 }
 
 template <class V>
 void describe(V& v, KeySelector& s) {
-  v(s.name, "name", doc("Name of the ConfigMap or Secret.").formatted(Format::kDns1123Subdomain).mandatory());
+  v(s.name, "name",
+    doc("Name of the ConfigMap or Secret.").formatted(Format::kDns1123Subdomain).mandatory());
   v(s.key, "key", doc("The key to select.").formatted(Format::kConfigMapKey).mandatory());
   v(s.optional, "optional", doc("Whether the ConfigMap or Secret or its key may be missing."));
 }
@@ -138,7 +141,8 @@ void describe(V& v, EnvVar& s) {
 
 template <class V>
 void describe(V& v, EnvFromReference& s) {
-  v(s.name, "name", doc("Name of the ConfigMap or Secret.").formatted(Format::kDns1123Subdomain).mandatory());
+  v(s.name, "name",
+    doc("Name of the ConfigMap or Secret.").formatted(Format::kDns1123Subdomain).mandatory());
   v(s.optional, "optional", doc("Whether it may be missing."));
 }
 
@@ -158,8 +162,10 @@ void describe(V& v, ResourceRequirements& s) {
 
 template <class V>
 void describe(V& v, Condition& s) {
-  v(s.type, "type", doc("Type of condition: Ready, AIConfigReady, EventingReady, ScalingReady.").mandatory());
-  v(s.status, "status", doc("True, False or Unknown.").one_of({"True", "False", "Unknown"}).mandatory());
+  v(s.type, "type",
+    doc("Type of condition: Ready, AIConfigReady, EventingReady, ScalingReady.").mandatory());
+  v(s.status, "status",
+    doc("True, False or Unknown.").one_of({"True", "False", "Unknown"}).mandatory());
   v(s.observed_generation, "observedGeneration", doc("The generation the condition was set from."));
   v(s.last_transition_time, "lastTransitionTime",
     doc("When status last changed (RFC 3339); unchanged while status stays the same."));
@@ -176,7 +182,9 @@ void describe(V& v, ImageSpec& s) {
     doc("Image repository, without tag or digest: localhost:5001/agent-bruno/chatbot.")
         .formatted(Format::kImageRepository)
         .mandatory());
-  v(s.tag, "tag", doc("Image tag: 0.1.0. Without tag or digest the image is :latest.").formatted(Format::kImageTag));
+  v(s.tag, "tag",
+    doc("Image tag: 0.1.0. Without tag or digest the image is :latest.")
+        .formatted(Format::kImageTag));
   v(s.digest, "digest",
     doc("Image digest (sha256:<64 hex>); pins the image and wins over tag for what is pulled.")
         .formatted(Format::kImageTag));
@@ -193,7 +201,10 @@ void describe(V& v, ImageSpec& s) {
 
 template <class V>
 void describe(V& v, KeyReference& s) {
-  v(s.name, "name", doc("Name of the object in the agent's namespace.").formatted(Format::kDns1123Subdomain).mandatory());
+  v(s.name, "name",
+    doc("Name of the object in the agent's namespace.")
+        .formatted(Format::kDns1123Subdomain)
+        .mandatory());
   v(s.key, "key", doc("Key within the object.").formatted(Format::kConfigMapKey).mandatory());
 }
 
@@ -208,14 +219,16 @@ void describe(V& v, AiSpec& s) {
     doc("Base URL of the provider: http://ollama.ollama.svc.cluster.local:11434, "
         "https://api.openai.com/v1. Credentials never go in the URL: use apiKeySecret.")
         .formatted(Format::kHttpUrl)
-        .computed("ollama: http://ollama.ollama.svc.cluster.local:11434; openai: "
-                  "https://api.openai.com/v1; anthropic: https://api.anthropic.com; local: required"));
+        .computed(
+            "ollama: http://ollama.ollama.svc.cluster.local:11434; openai: "
+            "https://api.openai.com/v1; anthropic: https://api.anthropic.com; local: required"));
   v(s.api_key_secret, "apiKeySecret",
     doc("Secret key holding the provider's API key; required for openai and anthropic. It is "
         "passed to containers through the environment and never logged."));
-  v(s.model, "model", doc("Model name as the provider knows it: llama3.2:3b, gpt-4o-mini.")
-                          .formatted(Format::kModelName)
-                          .mandatory());
+  v(s.model, "model",
+    doc("Model name as the provider knows it: llama3.2:3b, gpt-4o-mini.")
+        .formatted(Format::kModelName)
+        .mandatory());
   v(s.fallback_model, "fallbackModel",
     doc("Model used when the primary fails before any output was sent (connect error, timeout, "
         "429, 5xx, unknown model).")
@@ -228,7 +241,8 @@ void describe(V& v, AiSpec& s) {
     doc("Maximum tokens to generate when the application sets no limit.")
         .range(1, 1'000'000)
         .computed("anthropic: 4096 (its API requires a value); others: the provider's default"));
-  v(s.top_p, "topP", doc("Nucleus sampling probability mass applied when the application sends none.").range(0, 1));
+  v(s.top_p, "topP",
+    doc("Nucleus sampling probability mass applied when the application sends none.").range(0, 1));
   v(s.max_context_messages, "maxContextMessages",
     doc("Messages of conversation history kept and sent with each request.")
         .range(1, 10'000)
@@ -249,7 +263,9 @@ void describe(V& v, AiSpec& s) {
 template <class V>
 void describe(V& v, IntentSpec& s) {
   v(s.name, "name",
-    doc("Intent name, used in routes and in emitted event types.").formatted(Format::kIntentName).mandatory());
+    doc("Intent name, used in routes and in emitted event types.")
+        .formatted(Format::kIntentName)
+        .mandatory());
   v(s.keywords, "keywords",
     doc("Words or phrases that signal the intent, matched case-insensitively on word boundaries.")
         .mandatory()
@@ -272,13 +288,17 @@ void describe(V& v, HealthCheckSpec& s) {
         .default_to(true));
   v(s.path, "path", doc("HTTP path probed.").formatted(Format::kUrlPath).default_to("/health"));
   v(s.interval, "interval",
-    doc("Time between probes, whole seconds from 1s to 1h.").duration_range(kSecond, kHour).default_to("10s"));
+    doc("Time between probes, whole seconds from 1s to 1h.")
+        .duration_range(kSecond, kHour)
+        .default_to("10s"));
 }
 
 template <class V>
 void describe(V& v, BehaviorSpec& s) {
   v(s.conversation_ttl, "conversationTTL",
-    doc("How long an idle conversation's history is kept.").duration_range(kSecond, 30 * 24 * kHour).default_to("1h"));
+    doc("How long an idle conversation's history is kept.")
+        .duration_range(kSecond, 30 * 24 * kHour)
+        .default_to("1h"));
   v(s.max_concurrent_conversations, "maxConcurrentConversations",
     doc("Conversations held at once per replica; the least recently used is dropped beyond it.")
         .range(1, 1'000'000)
@@ -317,18 +337,22 @@ void describe(V& v, ScalingSpec& s) {
     doc("Replicas kept running (Knative min-scale). Agents stay warm by default.")
         .range(0, 1000)
         .default_to(1));
-  v(s.max_replicas, "maxReplicas", doc("Upper bound of replicas (Knative max-scale); unset: unlimited.").range(1, 1000));
+  v(s.max_replicas, "maxReplicas",
+    doc("Upper bound of replicas (Knative max-scale); unset: unlimited.").range(1, 1000));
   v(s.target_concurrency, "targetConcurrency",
     doc("Concurrent requests per replica the autoscaler aims for (Knative target). Unset: 100.")
         .range(1, 1000));
   v(s.container_concurrency, "containerConcurrency",
-    doc("Hard limit of concurrent requests per replica; 0 means unlimited.").range(0, 1000).default_to(0));
+    doc("Hard limit of concurrent requests per replica; 0 means unlimited.")
+        .range(0, 1000)
+        .default_to(0));
   v(s.scale_down_delay, "scaleDownDelay",
     doc("How long lower demand must last before replicas are removed, 0s to 1h in whole seconds.")
         .duration_range(0, kHour));
   v(s.scale_to_zero_grace_period, "scaleToZeroGracePeriod",
     doc("How long the last replica is kept after traffic stops when minReplicas is 0 (Knative "
-        "scale-to-zero-pod-retention-period), 0s to 1h. Must be 0s or unset while minReplicas >= 1.")
+        "scale-to-zero-pod-retention-period), 0s to 1h. Must be 0s or unset while minReplicas >= "
+        "1.")
         .duration_range(0, kHour));
   v(s.metrics, "metrics",
     doc("The metric the autoscaler follows. Knative scales a revision on one metric: at most one "
@@ -348,12 +372,14 @@ void describe(V& v, RabbitmqSpec& s) {
         "rabbitmq.com/topology-allowed-namespaces on the cluster.")
         .formatted(Format::kDns1123Label)
         .computed("the agent's namespace"));
-  v(s.queue_type, "queueType", doc("RabbitMQ queue type of the broker.").one_of({"quorum", "classic"}).default_to("quorum"));
+  v(s.queue_type, "queueType",
+    doc("RabbitMQ queue type of the broker.").one_of({"quorum", "classic"}).default_to("quorum"));
 }
 
 template <class V>
 void describe(V& v, RouteTarget& s) {
-  v(s.service, "service", doc("Kubernetes Service receiving the events.").formatted(Format::kDns1035Label).mandatory());
+  v(s.service, "service",
+    doc("Kubernetes Service receiving the events.").formatted(Format::kDns1035Label).mandatory());
   v(s.namespace_, "namespace",
     doc("Namespace of the Service; it is reached by URI, so any namespace works.")
         .formatted(Format::kDns1123Label)
@@ -363,16 +389,22 @@ void describe(V& v, RouteTarget& s) {
 template <class V>
 void describe(V& v, IntentRoute& s) {
   v(s.intent, "intent",
-    doc("An intent declared in behavior.intentDetection.intents.").formatted(Format::kIntentName).mandatory());
+    doc("An intent declared in behavior.intentDetection.intents.")
+        .formatted(Format::kIntentName)
+        .mandatory());
   v(s.event_type, "eventType",
-    doc("CloudEvent type emitted when the intent is detected.").formatted(Format::kCloudEventType).mandatory());
+    doc("CloudEvent type emitted when the intent is detected.")
+        .formatted(Format::kCloudEventType)
+        .mandatory());
   v(s.target, "target", doc("Where events of this route are delivered.").mandatory());
 }
 
 template <class V>
 void describe(V& v, Subscription& s) {
   v(s.event_type, "eventType",
-    doc("CloudEvent type to receive (exact match).").formatted(Format::kCloudEventType).mandatory());
+    doc("CloudEvent type to receive (exact match).")
+        .formatted(Format::kCloudEventType)
+        .mandatory());
   v(s.source, "source",
     doc("CloudEvent source to receive: exact, or a prefix ending in '*'. The RabbitMQ broker "
         "filters exact values only; a prefix is enforced where the event is received.")
@@ -383,7 +415,8 @@ template <class V>
 void describe(V& v, DlqSpec& s) {
   v(s.enabled, "enabled",
     doc("Send events that fail every retry to the namespace's dead-letter sink.").default_to(true));
-  v(s.retry_max_attempts, "retryMaxAttempts", doc("Delivery retries before dead-lettering.").range(0, 100).default_to(3));
+  v(s.retry_max_attempts, "retryMaxAttempts",
+    doc("Delivery retries before dead-lettering.").range(0, 100).default_to(3));
   v(s.retry_backoff_delay, "retryBackoffDelay",
     doc("First retry delay, ISO-8601: PT1S, PT0.5S.").default_to("PT1S"));
   v(s.backoff_policy, "backoffPolicy",
@@ -400,11 +433,17 @@ void describe(V& v, EventingSpec& s) {
         .formatted(Format::kCloudEventSource)
         .computed("/<namespace>/<name>"));
   v(s.broker_name, "brokerName",
-    doc("Broker shared by the agents of the namespace.").formatted(Format::kDns1123Label).default_to(kDefaultBrokerName));
-  v(s.rabbitmq, "rabbitmq", doc("RabbitMQ cluster behind the broker; required while eventing is enabled."));
-  v(s.routing, "routing", doc("Intent routes: detected intents forwarded as events.").at_most_items(64));
+    doc("Broker shared by the agents of the namespace.")
+        .formatted(Format::kDns1123Label)
+        .default_to(kDefaultBrokerName));
+  v(s.rabbitmq, "rabbitmq",
+    doc("RabbitMQ cluster behind the broker; required while eventing is enabled."));
+  v(s.routing, "routing",
+    doc("Intent routes: detected intents forwarded as events.").at_most_items(64));
   v(s.subscriptions, "subscriptions", doc("Events this agent receives.").at_most_items(64));
-  v(s.dlq, "dlq", doc("Retries and dead-lettering of deliveries to this agent and its routes.").default_to(boost::json::object()));
+  v(s.dlq, "dlq",
+    doc("Retries and dead-lettering of deliveries to this agent and its routes.")
+        .default_to(boost::json::object()));
 }
 
 // spec.observability
@@ -419,13 +458,15 @@ void describe(V& v, AiMetricsSpec& s) {
 
 template <class V>
 void describe(V& v, MetricsSpec& s) {
-  v(s.enabled, "enabled", doc("Serve Prometheus metrics and create a ServiceMonitor.").default_to(true));
+  v(s.enabled, "enabled",
+    doc("Serve Prometheus metrics and create a ServiceMonitor.").default_to(true));
   v(s.port, "port",
     doc("Port of the metrics endpoint. Knative reserves 8012, 8013, 8022, 9090, 9091 and 8008 "
         "in every pod: those are served on 9464 instead, with a warning.")
         .range(1, 65535)
         .default_to(kDefaultMetricsPort));
-  v(s.path, "path", doc("HTTP path of the metrics endpoint.").formatted(Format::kUrlPath).default_to("/metrics"));
+  v(s.path, "path",
+    doc("HTTP path of the metrics endpoint.").formatted(Format::kUrlPath).default_to("/metrics"));
   v(s.ai_metrics, "aiMetrics", doc("AI-specific metrics.").default_to(boost::json::object()));
 }
 
@@ -435,16 +476,21 @@ void describe(V& v, TracingSpec& s) {
   v(s.endpoint, "endpoint",
     doc("OTLP endpoint: alloy.observability.svc:4317 (gRPC) or an http(s) URL.")
         .formatted(Format::kHostPort));
-  v(s.sampling_rate, "samplingRate", doc("Fraction of traces sampled.").range(0, 1).default_to(1.0));
-  v(s.capture_prompts, "capturePrompts", doc("Record prompts in spans (privacy: off by default).").default_to(false));
-  v(s.capture_responses, "captureResponses", doc("Record responses in spans (privacy: off by default).").default_to(false));
+  v(s.sampling_rate, "samplingRate",
+    doc("Fraction of traces sampled.").range(0, 1).default_to(1.0));
+  v(s.capture_prompts, "capturePrompts",
+    doc("Record prompts in spans (privacy: off by default).").default_to(false));
+  v(s.capture_responses, "captureResponses",
+    doc("Record responses in spans (privacy: off by default).").default_to(false));
 }
 
 template <class V>
 void describe(V& v, LoggingSpec& s) {
-  v(s.level, "level", doc("Log level.").one_of({"trace", "debug", "info", "warn", "error"}).default_to("info"));
+  v(s.level, "level",
+    doc("Log level.").one_of({"trace", "debug", "info", "warn", "error"}).default_to("info"));
   v(s.format, "format", doc("Log format.").one_of({"json", "text"}).default_to("json"));
-  v(s.trace_context, "traceContext", doc("Add trace_id and span_id to log lines.").default_to(true));
+  v(s.trace_context, "traceContext",
+    doc("Add trace_id and span_id to log lines.").default_to(true));
 }
 
 template <class V>
@@ -460,7 +506,10 @@ void describe(V& v, SidecarSpec& s) {
     doc("Inject the lambda-agent sidecar: applications reach the model through it on localhost "
         "and get fallback, defaults, context limits, intents and AI metrics.")
         .default_to(true));
-  v(s.port, "port", doc("Loopback port the sidecar serves the LLM APIs on.").range(1, 65535).default_to(kDefaultSidecarPort));
+  v(s.port, "port",
+    doc("Loopback port the sidecar serves the LLM APIs on.")
+        .range(1, 65535)
+        .default_to(kDefaultSidecarPort));
   v(s.resources, "resources", doc("Resources of the sidecar container."));
 }
 
@@ -468,11 +517,14 @@ template <class V>
 void describe(V& v, LambdaAgentSpec& s) {
   v(s.image, "image", doc("The pre-built container image of the agent.").mandatory());
   v(s.ai, "ai", doc("LLM configuration.").mandatory());
-  v(s.behavior, "behavior", doc("Conversations, events, intents and health checks.").default_to(boost::json::object()));
+  v(s.behavior, "behavior",
+    doc("Conversations, events, intents and health checks.").default_to(boost::json::object()));
   v(s.scaling, "scaling", doc("Autoscaling, through Knative.").default_to(boost::json::object()));
   v(s.resources, "resources", doc("Resources of the agent's container."));
-  v(s.eventing, "eventing", doc("CloudEvents wiring through the shared RabbitMQ broker; off unless this block is given."));
-  v(s.observability, "observability", doc("Metrics, tracing and logging.").default_to(boost::json::object()));
+  v(s.eventing, "eventing",
+    doc("CloudEvents wiring through the shared RabbitMQ broker; off unless this block is given."));
+  v(s.observability, "observability",
+    doc("Metrics, tracing and logging.").default_to(boost::json::object()));
   v(s.sidecar, "sidecar", doc("The lambda-agent AI sidecar.").default_to(boost::json::object()));
   v(s.env, "env", doc("Extra environment variables of the agent's container.").keyed_by("name"));
   v(s.env_from, "envFrom", doc("ConfigMaps and Secrets whose keys become environment variables."));
@@ -483,8 +535,10 @@ void describe(V& v, LambdaAgentSpec& s) {
 template <class V>
 void describe(V& v, AiStatus& s) {
   v(s.model_loaded, "modelLoaded", doc("The model endpoint answered and lists the model."));
-  v(s.last_health_check, "lastHealthCheck", doc("When the model endpoint was last probed (RFC 3339)."));
-  v(s.inference_latency_p99, "inferenceLatencyP99", doc("p99 inference latency from Prometheus: 1.2s."));
+  v(s.last_health_check, "lastHealthCheck",
+    doc("When the model endpoint was last probed (RFC 3339)."));
+  v(s.inference_latency_p99, "inferenceLatencyP99",
+    doc("p99 inference latency from Prometheus: 1.2s."));
   v(s.active_conversations, "activeConversations", doc("Conversations held across replicas."));
 }
 
@@ -496,9 +550,11 @@ void describe(V& v, LambdaAgentStatus& s) {
   v(s.ready, "ready", doc("True when the Ready condition is True."));
   v(s.url, "url", doc("URL of the agent's Knative Service."));
   v(s.image, "image", doc("Image reference deployed."));
-  v(s.conditions, "conditions", doc("Ready, AIConfigReady, EventingReady, ScalingReady.").keyed_by("type"));
+  v(s.conditions, "conditions",
+    doc("Ready, AIConfigReady, EventingReady, ScalingReady.").keyed_by("type"));
   v(s.ai_status, "aiStatus", doc("Observed AI health and load."));
-  v(s.observed_generation, "observedGeneration", doc("The metadata.generation this status describes."));
+  v(s.observed_generation, "observedGeneration",
+    doc("The metadata.generation this status describes."));
 }
 
 template <class V>

@@ -80,9 +80,12 @@ class DeclarationWalker {
 std::string cell(std::string_view text) {
   std::string out;
   for (char c : text) {
-    if (c == '|') out += "\\|";
-    else if (c == '\n') out += ' ';
-    else out += c;
+    if (c == '|')
+      out += "\\|";
+    else if (c == '\n')
+      out += ' ';
+    else
+      out += c;
   }
   return out;
 }
@@ -96,8 +99,10 @@ std::string constraints(const FieldDoc& doc) {
     parts.push_back("one of: " + values);
   }
   auto number = [](double d) { return common::format_number(boost::json::value(d)); };
-  if (doc.minimum && doc.maximum) parts.push_back(fmt::format("{}..{}", number(*doc.minimum), number(*doc.maximum)));
-  else if (doc.minimum) parts.push_back(fmt::format(">= {}", number(*doc.minimum)));
+  if (doc.minimum && doc.maximum)
+    parts.push_back(fmt::format("{}..{}", number(*doc.minimum), number(*doc.maximum)));
+  else if (doc.minimum)
+    parts.push_back(fmt::format(">= {}", number(*doc.minimum)));
   if (doc.min_duration_ns && doc.max_duration_ns)
     parts.push_back(fmt::format("{}..{}", GoDuration::canonical(*doc.min_duration_ns),
                                 GoDuration::canonical(*doc.max_duration_ns)));
@@ -120,12 +125,14 @@ std::string api_reference_markdown() {
   std::string out =
       "# LambdaAgent v1alpha1 API reference\n\n"
       "Generated from the field declarations (`src/api/lambda_agent_fields.h`) by `lambdactl docs "
-      "api`; do not edit by hand. `kubectl explain lambdaagent.spec` shows the same descriptions.\n\n"
+      "api`; do not edit by hand. `kubectl explain lambdaagent.spec` shows the same "
+      "descriptions.\n\n"
       "| field | type | constraints | default | description |\n|---|---|---|---|---|\n";
   DeclarationWalker walker([&](const FieldRow& row) {
     if (row.path.starts_with("metadata.")) return;
     out += fmt::format("| `{}` | {} | {} | {} | {} |\n", row.path, cell(row.type),
-                       cell(constraints(*row.doc)), default_text(*row.doc), cell(row.doc->description));
+                       cell(constraints(*row.doc)), default_text(*row.doc),
+                       cell(row.doc->description));
   });
   walker.walk<LambdaAgent>("");
   return out;

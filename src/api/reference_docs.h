@@ -2,8 +2,8 @@
 // disagree with the code: docs/reference/api.md (every field) and docs/reference/defaults.md
 // (every default) and docs/reference/environment.md (the environment contract).
 // reference_docs_test fails when the committed files drift; regenerate with
-// `lambdactl docs api > docs/reference/api.md` and `lambdactl docs defaults > docs/reference/defaults.md`
-// (likewise `docs environment`).
+// `lambdactl docs api > docs/reference/api.md` and `lambdactl docs defaults >
+// docs/reference/defaults.md` (likewise `docs environment`).
 #pragma once
 
 #include <string>

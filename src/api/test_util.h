@@ -30,8 +30,10 @@ inline boost::json::value yaml(std::string_view text) {
 inline boost::json::value sorted(const boost::json::value& v) {
   if (v.is_object()) {
     std::vector<std::pair<std::string, boost::json::value>> members;
-    for (const auto& m : v.get_object()) members.emplace_back(std::string(m.key()), sorted(m.value()));
-    std::sort(members.begin(), members.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+    for (const auto& m : v.get_object())
+      members.emplace_back(std::string(m.key()), sorted(m.value()));
+    std::sort(members.begin(), members.end(),
+              [](const auto& a, const auto& b) { return a.first < b.first; });
     boost::json::object out;
     for (auto& [k, value] : members) out[k] = std::move(value);
     return out;
@@ -44,6 +46,8 @@ inline boost::json::value sorted(const boost::json::value& v) {
   return v;
 }
 
-inline std::string canonical_text(const boost::json::value& v) { return common::to_json(sorted(v), false); }
+inline std::string canonical_text(const boost::json::value& v) {
+  return common::to_json(sorted(v), false);
+}
 
 }  // namespace lambda::testing

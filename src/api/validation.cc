@@ -54,17 +54,20 @@ class DeclaredConstraints {
         errors_.too_long(path, *spec.max_length);
         return;
       }
-      if (auto problem = check_format(doc.format, value)) errors_.invalid(path, json::string(value), *problem);
+      if (auto problem = check_format(doc.format, value))
+        errors_.invalid(path, json::string(value), *problem);
     }
     if (doc.max_length && value.size() > *doc.max_length) errors_.too_long(path, *doc.max_length);
     if (doc.min_length && value.size() < *doc.min_length)
-      errors_.invalid(path, json::string(value), fmt::format("must be at least {} bytes", *doc.min_length));
+      errors_.invalid(path, json::string(value),
+                      fmt::format("must be at least {} bytes", *doc.min_length));
   }
 
   void check(bool, const FieldPath&, const FieldDoc&) {}
   void check(const json::value&, const FieldPath&, const FieldDoc&) {}
   void check(std::int32_t value, const FieldPath& path, const FieldDoc& doc) {
-    check_range(static_cast<double>(value), json::value(static_cast<std::int64_t>(value)), path, doc);
+    check_range(static_cast<double>(value), json::value(static_cast<std::int64_t>(value)), path,
+                doc);
   }
   void check(std::int64_t value, const FieldPath& path, const FieldDoc& doc) {
     check_range(static_cast<double>(value), json::value(value), path, doc);
@@ -74,7 +77,8 @@ class DeclaredConstraints {
   }
 
   void check(const Quantity& value, const FieldPath& path, const FieldDoc&) {
-    if (value.is_negative()) errors_.invalid(path, json::string(value.text()), "must be greater than or equal to 0");
+    if (value.is_negative())
+      errors_.invalid(path, json::string(value.text()), "must be greater than or equal to 0");
   }
 
   void check(const GoDuration& value, const FieldPath& path, const FieldDoc& doc) {
@@ -91,12 +95,14 @@ class DeclaredConstraints {
   }
 
   void check(const IsoDuration& value, const FieldPath& path, const FieldDoc&) {
-    if (value.nanoseconds() < 0) errors_.invalid(path, json::string(value.text()), "must not be negative");
+    if (value.nanoseconds() < 0)
+      errors_.invalid(path, json::string(value.text()), "must not be negative");
   }
 
   template <class T>
   void check(const std::vector<T>& list, const FieldPath& path, const FieldDoc& doc) {
-    if (doc.max_items && list.size() > *doc.max_items) errors_.too_many(path, list.size(), *doc.max_items);
+    if (doc.max_items && list.size() > *doc.max_items)
+      errors_.too_many(path, list.size(), *doc.max_items);
     if constexpr (reflect::ApiObject<T>) {
       if (!doc.list_map_key.empty()) check_unique_keys(list, path, doc.list_map_key);
     }
@@ -119,8 +125,9 @@ class DeclaredConstraints {
                       fmt::format("must be between {} and {}, inclusive", number_text(*doc.minimum),
                                   number_text(*doc.maximum)));
     } else if (doc.minimum && !doc.maximum && value < *doc.minimum) {
-      errors_.invalid(path, std::move(shown),
-                      fmt::format("must be greater than or equal to {}", number_text(*doc.minimum)));
+      errors_.invalid(
+          path, std::move(shown),
+          fmt::format("must be greater than or equal to {}", number_text(*doc.minimum)));
     }
   }
 
@@ -132,7 +139,8 @@ class DeclaredConstraints {
       const json::value* k = encoded.as_object().if_contains(key);
       if (!k || !k->is_string()) continue;  // a missing key is reported as Required
       std::string text(k->get_string());
-      if (!seen.insert(text).second) errors_.duplicate(path.index(i).child(key), json::string(text));
+      if (!seen.insert(text).second)
+        errors_.duplicate(path.index(i).child(key), json::string(text));
     }
   }
 
@@ -167,7 +175,8 @@ class CrossFieldRules {
  private:
   void check_type_meta() {
     if (agent_.api_version && *agent_.api_version != kApiVersion)
-      errors_.not_supported(FieldPath("apiVersion"), json::string(*agent_.api_version), {kApiVersion});
+      errors_.not_supported(FieldPath("apiVersion"), json::string(*agent_.api_version),
+                            {kApiVersion});
     if (agent_.kind && *agent_.kind != kKind)
       errors_.not_supported(FieldPath("kind"), json::string(*agent_.kind), {kKind});
   }
@@ -175,23 +184,27 @@ class CrossFieldRules {
   void check_metadata() {
     if (!agent_.metadata) return;
     const ObjectMeta& meta = *agent_.metadata;
-    if (!meta.name && !meta.generate_name) errors_.required(FieldPath("metadata.name"), "name or generateName is required");
+    if (!meta.name && !meta.generate_name)
+      errors_.required(FieldPath("metadata.name"), "name or generateName is required");
   }
 
   void check_ai(const AiSpec& ai, const FieldPath& path) {
     const std::string provider = ai.provider.value_or("");
     bool cloud = provider == providers::kOpenAi || provider == providers::kAnthropic;
     if (cloud && !ai.api_key_secret)
-      errors_.required(path.child("apiKeySecret"), fmt::format("provider \"{}\" needs an API key Secret", provider));
+      errors_.required(path.child("apiKeySecret"),
+                       fmt::format("provider \"{}\" needs an API key Secret", provider));
     if (provider == providers::kLocal && !ai.endpoint)
       errors_.required(path.child("endpoint"), "provider \"local\" has no default address");
     if (ai.system_prompt && ai.system_prompt_ref)
       errors_.forbidden(path.child("systemPromptRef"), "may not be set when systemPrompt is set");
     if (ai.fallback_model && ai.model && *ai.fallback_model == *ai.model)
-      errors_.invalid(path.child("fallbackModel"), json::string(*ai.fallback_model), "must differ from model");
+      errors_.invalid(path.child("fallbackModel"), json::string(*ai.fallback_model),
+                      "must differ from model");
     if (ai.max_tokens && ai.context_window_size && *ai.max_tokens >= *ai.context_window_size)
-      errors_.invalid(path.child("maxTokens"), *ai.max_tokens,
-                      fmt::format("must be less than contextWindowSize ({})", *ai.context_window_size));
+      errors_.invalid(
+          path.child("maxTokens"), *ai.max_tokens,
+          fmt::format("must be less than contextWindowSize ({})", *ai.context_window_size));
     if (provider == providers::kAnthropic && ai.temperature && ai.top_p)
       warnings_.push_back({path.child("topP"),
                            "recent Anthropic models reject requests that set both temperature and "
@@ -202,19 +215,23 @@ class CrossFieldRules {
     const BehaviorSpec& behavior = *spec.behavior;
     bool eventing_enabled = spec.eventing && spec.eventing->enabled.value_or(false);
     if (behavior.emit_events.value_or(false) && !eventing_enabled)
-      errors_.invalid(path.child("emitEvents"), true, "requires spec.eventing to be enabled (events need a broker)");
+      errors_.invalid(path.child("emitEvents"), true,
+                      "requires spec.eventing to be enabled (events need a broker)");
     if (behavior.event_types) {
       std::set<std::string> seen;
       for (std::size_t i = 0; i < behavior.event_types->size(); ++i) {
         const std::string& type = (*behavior.event_types)[i];
         FieldPath p = path.child("eventTypes").index(i);
-        if (auto problem = check_format(Format::kCloudEventType, type)) errors_.invalid(p, json::string(type), *problem);
+        if (auto problem = check_format(Format::kCloudEventType, type))
+          errors_.invalid(p, json::string(type), *problem);
         if (!seen.insert(type).second) errors_.duplicate(p, json::string(type));
       }
       if (!behavior.emit_events.value_or(false) && !behavior.event_types->empty())
-        warnings_.push_back({path.child("eventTypes"), "no events are emitted while emitEvents is false"});
+        warnings_.push_back(
+            {path.child("eventTypes"), "no events are emitted while emitEvents is false"});
     }
-    if (behavior.intent_detection) check_intents(*behavior.intent_detection, path.child("intentDetection"));
+    if (behavior.intent_detection)
+      check_intents(*behavior.intent_detection, path.child("intentDetection"));
     if (behavior.health_check && behavior.health_check->interval &&
         !behavior.health_check->interval->is_whole_seconds())
       errors_.invalid(path.child("healthCheck").child("interval"),
@@ -225,20 +242,25 @@ class CrossFieldRules {
   void check_intents(const IntentDetectionSpec& detection, const FieldPath& path) {
     if (!detection.intents) {
       if (detection.enabled.value_or(false))
-        warnings_.push_back({path.child("intents"), "intent detection is enabled but declares no intents"});
+        warnings_.push_back(
+            {path.child("intents"), "intent detection is enabled but declares no intents"});
       return;
     }
     for (std::size_t i = 0; i < detection.intents->size(); ++i) {
       const IntentSpec& intent = (*detection.intents)[i];
       FieldPath p = path.child("intents").index(i);
       if (!intent.keywords) continue;
-      if (intent.keywords->empty()) errors_.required(p.child("keywords"), "at least one keyword is required");
+      if (intent.keywords->empty())
+        errors_.required(p.child("keywords"), "at least one keyword is required");
       std::set<std::string> seen;
       for (std::size_t k = 0; k < intent.keywords->size(); ++k) {
         std::string lowered;
-        for (char c : (*intent.keywords)[k]) lowered += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        for (char c : (*intent.keywords)[k])
+          lowered += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
         bool blank = lowered.find_first_not_of(" \t\r\n") == std::string::npos;
-        if (blank) errors_.invalid(p.child("keywords").index(k), json::string((*intent.keywords)[k]), "must not be blank");
+        if (blank)
+          errors_.invalid(p.child("keywords").index(k), json::string((*intent.keywords)[k]),
+                          "must not be blank");
         else if (!seen.insert(lowered).second)
           errors_.duplicate(p.child("keywords").index(k), json::string((*intent.keywords)[k]));
       }
@@ -246,24 +268,32 @@ class CrossFieldRules {
   }
 
   void check_scaling(const ScalingSpec& scaling, const FieldPath& path) {
-    if (scaling.min_replicas && scaling.max_replicas && *scaling.max_replicas < *scaling.min_replicas)
-      errors_.invalid(path.child("maxReplicas"), *scaling.max_replicas,
-                      fmt::format("must be greater than or equal to minReplicas ({})", *scaling.min_replicas));
-    if (scaling.scale_to_zero_grace_period && scaling.scale_to_zero_grace_period->nanoseconds() > 0 &&
+    if (scaling.min_replicas && scaling.max_replicas &&
+        *scaling.max_replicas < *scaling.min_replicas)
+      errors_.invalid(
+          path.child("maxReplicas"), *scaling.max_replicas,
+          fmt::format("must be greater than or equal to minReplicas ({})", *scaling.min_replicas));
+    if (scaling.scale_to_zero_grace_period &&
+        scaling.scale_to_zero_grace_period->nanoseconds() > 0 &&
         scaling.min_replicas.value_or(0) >= 1)
-      errors_.invalid(path.child("scaleToZeroGracePeriod"), json::string(scaling.scale_to_zero_grace_period->text()),
-                      fmt::format("has no effect while minReplicas is {} (the agent never scales to zero); "
-                                  "set it to 0s or set minReplicas to 0",
-                                  *scaling.min_replicas));
-    for (auto [duration, name] : {std::pair{&scaling.scale_down_delay, "scaleDownDelay"},
-                                  std::pair{&scaling.scale_to_zero_grace_period, "scaleToZeroGracePeriod"}}) {
+      errors_.invalid(
+          path.child("scaleToZeroGracePeriod"),
+          json::string(scaling.scale_to_zero_grace_period->text()),
+          fmt::format("has no effect while minReplicas is {} (the agent never scales to zero); "
+                      "set it to 0s or set minReplicas to 0",
+                      *scaling.min_replicas));
+    for (auto [duration, name] :
+         {std::pair{&scaling.scale_down_delay, "scaleDownDelay"},
+          std::pair{&scaling.scale_to_zero_grace_period, "scaleToZeroGracePeriod"}}) {
       if (*duration && !(*duration)->is_whole_seconds())
-        errors_.invalid(path.child(name), json::string((*duration)->text()), "must be whole seconds (Knative's rule)");
+        errors_.invalid(path.child(name), json::string((*duration)->text()),
+                        "must be whole seconds (Knative's rule)");
     }
     if (scaling.target_concurrency && scaling.container_concurrency.value_or(0) > 0 &&
         *scaling.target_concurrency > *scaling.container_concurrency)
-      errors_.invalid(path.child("targetConcurrency"), *scaling.target_concurrency,
-                      fmt::format("must not exceed containerConcurrency ({})", *scaling.container_concurrency));
+      errors_.invalid(
+          path.child("targetConcurrency"), *scaling.target_concurrency,
+          fmt::format("must not exceed containerConcurrency ({})", *scaling.container_concurrency));
     if (scaling.metrics) check_metrics(scaling, path);
   }
 
@@ -289,22 +319,29 @@ class CrossFieldRules {
       if (type != metric_types::kPrometheus && metric.name)
         errors_.forbidden(p.child("name"), "only a metric of type prometheus has a name");
       if (is_kpa_metric(type)) {
-        if (kpa) errors_.invalid(p.child("type"), json::string(type),
-                                 "Knative's KPA scales on one metric: concurrency or rps, not both");
+        if (kpa)
+          errors_.invalid(p.child("type"), json::string(type),
+                          "Knative's KPA scales on one metric: concurrency or rps, not both");
         kpa = i;
       } else {
-        if (hpa) errors_.invalid(p.child("type"), json::string(type),
-                                 "Knative's HPA class scales on one metric: one of cpu, memory, prometheus");
+        if (hpa)
+          errors_.invalid(
+              p.child("type"), json::string(type),
+              "Knative's HPA class scales on one metric: one of cpu, memory, prometheus");
         hpa = i;
         // Knative sets the HPA's AverageValue to int64(target): a fraction would be cut to 0.
-        if (metric.target && (*metric.target < 1 || *metric.target != static_cast<double>(static_cast<std::int64_t>(*metric.target))))
+        if (metric.target &&
+            (*metric.target < 1 ||
+             *metric.target != static_cast<double>(static_cast<std::int64_t>(*metric.target))))
           errors_.invalid(p.child("target"), *metric.target,
-                          "must be a whole number >= 1 for cpu, memory and prometheus metrics (Knative truncates it)");
+                          "must be a whole number >= 1 for cpu, memory and prometheus metrics "
+                          "(Knative truncates it)");
       }
       if (type == metric_types::kConcurrency && metric.target && scaling.target_concurrency &&
           *metric.target != static_cast<double>(*scaling.target_concurrency))
         errors_.invalid(p.child("target"), *metric.target,
-                        fmt::format("must equal targetConcurrency ({}) when both are set", *scaling.target_concurrency));
+                        fmt::format("must equal targetConcurrency ({}) when both are set",
+                                    *scaling.target_concurrency));
     }
     if (hpa) {
       if (kpa)
@@ -315,15 +352,19 @@ class CrossFieldRules {
                                          *metrics[*hpa].type)});
       if (scaling.min_replicas && *scaling.min_replicas < 1)
         errors_.invalid(path.child("minReplicas"), *scaling.min_replicas,
-                        "must be at least 1 with a cpu, memory or prometheus metric (the HPA class never scales to zero)");
+                        "must be at least 1 with a cpu, memory or prometheus metric (the HPA class "
+                        "never scales to zero)");
       if (scaling.scale_down_delay && scaling.scale_down_delay->nanoseconds() > 0 &&
           scaling.scale_down_delay->nanoseconds() < 6 * kSecond)
-        errors_.invalid(path.child("scaleDownDelay"), json::string(scaling.scale_down_delay->text()),
-                        "must be 0s or at least 6s with the HPA class (it becomes the HPA's stabilization window)");
+        errors_.invalid(path.child("scaleDownDelay"),
+                        json::string(scaling.scale_down_delay->text()),
+                        "must be 0s or at least 6s with the HPA class (it becomes the HPA's "
+                        "stabilization window)");
       if (*metrics[*hpa].type == metric_types::kPrometheus)
-        warnings_.push_back({path.child("metrics").index(*hpa),
-                             "scaling on a Prometheus metric needs Knative's autoscaler-hpa and a "
-                             "custom-metrics adapter (e.g. prometheus-adapter) serving this metric"});
+        warnings_.push_back(
+            {path.child("metrics").index(*hpa),
+             "scaling on a Prometheus metric needs Knative's autoscaler-hpa and a "
+             "custom-metrics adapter (e.g. prometheus-adapter) serving this metric"});
     }
   }
 
@@ -333,7 +374,8 @@ class CrossFieldRules {
       auto limit = resources.limits->find(name);
       if (limit != resources.limits->end() && request > limit->second)
         errors_.invalid(path.child("requests").key(name), json::string(request.text()),
-                        fmt::format("must be less than or equal to {} limit of {}", name, limit->second.text()));
+                        fmt::format("must be less than or equal to {} limit of {}", name,
+                                    limit->second.text()));
     }
   }
 
@@ -341,11 +383,14 @@ class CrossFieldRules {
     if (!spec.eventing) return;
     const EventingSpec& eventing = *spec.eventing;
     if (!eventing.enabled.value_or(false)) {
-      if ((eventing.routing && !eventing.routing->empty()) || (eventing.subscriptions && !eventing.subscriptions->empty()))
-        warnings_.push_back({path, "eventing is disabled: its routes and subscriptions create nothing"});
+      if ((eventing.routing && !eventing.routing->empty()) ||
+          (eventing.subscriptions && !eventing.subscriptions->empty()))
+        warnings_.push_back(
+            {path, "eventing is disabled: its routes and subscriptions create nothing"});
       return;
     }
-    if (!eventing.rabbitmq) errors_.required(path.child("rabbitmq"), "the shared broker needs a RabbitMQ cluster");
+    if (!eventing.rabbitmq)
+      errors_.required(path.child("rabbitmq"), "the shared broker needs a RabbitMQ cluster");
 
     std::set<std::string> declared;
     bool detection_on = false;
@@ -361,8 +406,9 @@ class CrossFieldRules {
         const IntentRoute& route = (*eventing.routing)[i];
         FieldPath p = path.child("routing").index(i);
         if (route.intent && !declared.contains(*route.intent))
-          errors_.not_found(p.child("intent"), json::string(*route.intent),
-                            "routes must name an intent declared in spec.behavior.intentDetection.intents");
+          errors_.not_found(
+              p.child("intent"), json::string(*route.intent),
+              "routes must name an intent declared in spec.behavior.intentDetection.intents");
         else if (route.intent && !detection_on)
           errors_.invalid(p.child("intent"), json::string(*route.intent),
                           "intent detection is disabled, so this route would never fire");
@@ -378,11 +424,12 @@ class CrossFieldRules {
         if (!seen.insert({sub.event_type.value_or(""), sub.source.value_or("")}).second)
           errors_.duplicate(p, json::string(sub.event_type.value_or("")));
         if (sub.source && sub.source->ends_with('*') && *sub.source != "*")
-          warnings_.push_back({p.child("source"),
-                               fmt::format("the RabbitMQ broker filters exact attributes only: the Trigger "
-                                           "filters on type, and the prefix \"{}\" is enforced where the "
-                                           "event is received",
-                                           sub.source->substr(0, sub.source->size() - 1))});
+          warnings_.push_back(
+              {p.child("source"),
+               fmt::format("the RabbitMQ broker filters exact attributes only: the Trigger "
+                           "filters on type, and the prefix \"{}\" is enforced where the "
+                           "event is received",
+                           sub.source->substr(0, sub.source->size() - 1))});
       }
     }
   }
@@ -394,7 +441,9 @@ class CrossFieldRules {
       sidecar_port = *spec.sidecar->port;
       FieldPath p = path.child("sidecar").child("port");
       if (is_knative_reserved_port(*sidecar_port))
-        errors_.invalid(p, *sidecar_port, "is reserved by Knative's queue-proxy in every pod (8012, 8013, 8022, 9090, 9091, 8008)");
+        errors_.invalid(p, *sidecar_port,
+                        "is reserved by Knative's queue-proxy in every pod (8012, 8013, 8022, "
+                        "9090, 9091, 8008)");
       else if (*sidecar_port == kUserContainerPort)
         errors_.invalid(p, *sidecar_port, "is the agent container's port (8080)");
     }
@@ -404,13 +453,17 @@ class CrossFieldRules {
     FieldPath p = path.child("observability").child("metrics").child("port");
     std::int32_t effective = effective_metrics_port(spec);
     if (effective != *metrics.port)
-      warnings_.push_back({p, fmt::format("port {} is reserved by Knative's queue-proxy in every pod; "
-                                          "metrics are served on {} instead",
-                                          *metrics.port, effective)});
+      warnings_.push_back(
+          {p, fmt::format("port {} is reserved by Knative's queue-proxy in every pod; "
+                          "metrics are served on {} instead",
+                          *metrics.port, effective)});
     if (sidecar_port && effective == *sidecar_port)
-      errors_.invalid(p, *metrics.port, fmt::format("collides with spec.sidecar.port ({})", *sidecar_port));
+      errors_.invalid(p, *metrics.port,
+                      fmt::format("collides with spec.sidecar.port ({})", *sidecar_port));
     else if (effective == kUserContainerPort && sidecar_on)
-      errors_.invalid(p, *metrics.port, "is the agent container's port (8080); the sidecar serves metrics on its own port");
+      errors_.invalid(
+          p, *metrics.port,
+          "is the agent container's port (8080); the sidecar serves metrics on its own port");
   }
 
   void check_observability(const LambdaAgentSpec& spec, const FieldPath& path) {
@@ -418,33 +471,41 @@ class CrossFieldRules {
     if (obs.tracing && obs.tracing->enabled.value_or(false) && !obs.tracing->endpoint)
       errors_.required(path.child("tracing").child("endpoint"), "tracing is enabled");
     bool sidecar_on = spec.sidecar && spec.sidecar->enabled.value_or(false);
-    if (!sidecar_on && obs.metrics && obs.metrics->ai_metrics && obs.metrics->ai_metrics->enabled.value_or(false) &&
-        obs.metrics->enabled.value_or(false))
-      warnings_.push_back({path.child("metrics").child("aiMetrics"),
-                           "the sidecar is disabled: the agent's image must export the agent_* metrics itself"});
+    if (!sidecar_on && obs.metrics && obs.metrics->ai_metrics &&
+        obs.metrics->ai_metrics->enabled.value_or(false) && obs.metrics->enabled.value_or(false))
+      warnings_.push_back(
+          {path.child("metrics").child("aiMetrics"),
+           "the sidecar is disabled: the agent's image must export the agent_* metrics itself"});
   }
 
   void check_env(const std::vector<EnvVar>& env, const FieldPath& path) {
-    static constexpr std::string_view kReserved[] = {"PORT", "K_SERVICE", "K_CONFIGURATION", "K_REVISION"};
+    static constexpr std::string_view kReserved[] = {"PORT", "K_SERVICE", "K_CONFIGURATION",
+                                                     "K_REVISION"};
     for (std::size_t i = 0; i < env.size(); ++i) {
       const EnvVar& var = env[i];
       FieldPath p = path.index(i);
-      if (var.name && std::find(std::begin(kReserved), std::end(kReserved), *var.name) != std::end(kReserved))
+      if (var.name &&
+          std::find(std::begin(kReserved), std::end(kReserved), *var.name) != std::end(kReserved))
         errors_.invalid(p.child("name"), json::string(*var.name), "is reserved by Knative");
       if (var.name && env::is_contract_variable(*var.name))
-        warnings_.push_back({p.child("name"), fmt::format("replaces the value the operator sets for {} "
-                                                          "(docs/reference/environment.md)", *var.name)});
-      if (var.value && var.value_from) errors_.forbidden(p.child("valueFrom"), "may not be set when value is set");
+        warnings_.push_back(
+            {p.child("name"), fmt::format("replaces the value the operator sets for {} "
+                                          "(docs/reference/environment.md)",
+                                          *var.name)});
+      if (var.value && var.value_from)
+        errors_.forbidden(p.child("valueFrom"), "may not be set when value is set");
       if (var.value_from) {
         const EnvVarSource& from = *var.value_from;
-        int sources = (from.secret_key_ref ? 1 : 0) + (from.config_map_key_ref ? 1 : 0) + (from.field_ref ? 1 : 0) +
-                      (from.resource_field_ref ? 1 : 0);
+        int sources = (from.secret_key_ref ? 1 : 0) + (from.config_map_key_ref ? 1 : 0) +
+                      (from.field_ref ? 1 : 0) + (from.resource_field_ref ? 1 : 0);
         if (sources != 1)
           errors_.invalid(p.child("valueFrom"), json::value(sources),
-                          "must specify exactly one of secretKeyRef, configMapKeyRef, fieldRef, resourceFieldRef");
+                          "must specify exactly one of secretKeyRef, configMapKeyRef, fieldRef, "
+                          "resourceFieldRef");
         if (from.field_ref)
-          warnings_.push_back({p.child("valueFrom").child("fieldRef"),
-                               "Knative rejects fieldRef unless the cluster enables kubernetes.podspec-fieldref"});
+          warnings_.push_back(
+              {p.child("valueFrom").child("fieldRef"),
+               "Knative rejects fieldRef unless the cluster enables kubernetes.podspec-fieldref"});
       }
     }
   }

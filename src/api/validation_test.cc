@@ -22,16 +22,19 @@ TEST(Validation, AdrExampleIsValidWithWarningsThatSayWhatHappensInstead) {
   CheckedAgent checked = check_agent(*document);
   EXPECT_TRUE(checked.ok()) << checked.errors.to_string();
   std::string warnings = joined(checked.warnings);
-  EXPECT_NE(warnings.find("spec.observability.metrics.port: port 9090 is reserved by Knative's queue-proxy in "
-                          "every pod; metrics are served on 9464 instead"),
-            std::string::npos)
+  EXPECT_NE(
+      warnings.find(
+          "spec.observability.metrics.port: port 9090 is reserved by Knative's queue-proxy in "
+          "every pod; metrics are served on 9464 instead"),
+      std::string::npos)
       << warnings;
   for (int i = 0; i < 3; ++i)
     EXPECT_NE(warnings.find("spec.eventing.subscriptions[" + std::to_string(i) +
                             "].source: the RabbitMQ broker filters exact attributes only"),
               std::string::npos)
         << warnings;
-  EXPECT_NE(warnings.find("spec.scaling.metrics[0]: Knative scales a revision on one metric"), std::string::npos)
+  EXPECT_NE(warnings.find("spec.scaling.metrics[0]: Knative scales a revision on one metric"),
+            std::string::npos)
       << warnings;
   EXPECT_EQ(effective_metrics_port(*checked.agent.spec), 9464);
 }
@@ -56,13 +59,17 @@ spec:
 )"));
   EXPECT_EQ(checked.errors.size(), 4u) << checked.errors.to_string();
   std::string all = checked.errors.to_string();
-  EXPECT_NE(all.find("spec.ai.temperature: Invalid value: 3.5: must be between 0 and 2, inclusive"), std::string::npos)
-      << all;
-  EXPECT_NE(all.find("spec.ai.provider: Unsupported value: \"gpt\": supported values: \"ollama\", \"openai\", "
-                     "\"anthropic\", \"local\""),
+  EXPECT_NE(all.find("spec.ai.temperature: Invalid value: 3.5: must be between 0 and 2, inclusive"),
             std::string::npos)
       << all;
-  EXPECT_NE(all.find("spec.scaling.maxReplicas: Invalid value: 2: must be greater than or equal to minReplicas (3)"),
+  EXPECT_NE(
+      all.find(
+          "spec.ai.provider: Unsupported value: \"gpt\": supported values: \"ollama\", \"openai\", "
+          "\"anthropic\", \"local\""),
+      std::string::npos)
+      << all;
+  EXPECT_NE(all.find("spec.scaling.maxReplicas: Invalid value: 2: must be greater than or equal to "
+                     "minReplicas (3)"),
             std::string::npos)
       << all;
 }

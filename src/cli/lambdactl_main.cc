@@ -1,7 +1,7 @@
 // lambdactl: the LambdaAgent API offline. Prints the CRD, validates agents and renders the exact
 // objects the operator would apply (for GitOps review and CI checks without a cluster).
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
+#include <CLI/CLI.hpp>
 
 #include <cstdio>
 #include <fstream>
@@ -51,7 +51,8 @@ std::string describe_agent(const lambda::api::LambdaAgent& agent, int document) 
 
 // Decodes, defaults and validates every document of every file; prints errors and warnings to
 // stderr as kubectl does. Returns the agents that passed, or nothing if any failed.
-bool check_files(const std::vector<std::string>& files, std::vector<CheckedAgent>& passed, bool quiet_ok) {
+bool check_files(const std::vector<std::string>& files, std::vector<CheckedAgent>& passed,
+                 bool quiet_ok) {
   bool all_ok = true;
   for (const auto& path : files) {
     Input input;
@@ -61,7 +62,8 @@ bool check_files(const std::vector<std::string>& files, std::vector<CheckedAgent
     }
     auto documents = lambda::common::parse_yaml_documents(input.text);
     if (!documents) {
-      fmt::print(stderr, "error: {}: not valid YAML or JSON: {}\n", input.name, documents.error().to_string());
+      fmt::print(stderr, "error: {}: not valid YAML or JSON: {}\n", input.name,
+                 documents.error().to_string());
       all_ok = false;
       continue;
     }
@@ -76,9 +78,10 @@ bool check_files(const std::vector<std::string>& files, std::vector<CheckedAgent
         fmt::print(stderr, "Warning: {}: {}: {}\n", input.name, what, warning.to_string());
       if (!checked.ok()) {
         all_ok = false;
-        fmt::print(stderr, "error: {}: {} is invalid ({} error{}):\n", input.name, what, checked.errors.size(),
-                   checked.errors.size() == 1 ? "" : "s");
-        for (const auto& error : checked.errors.errors()) fmt::print(stderr, "  * {}\n", error.to_string());
+        fmt::print(stderr, "error: {}: {} is invalid ({} error{}):\n", input.name, what,
+                   checked.errors.size(), checked.errors.size() == 1 ? "" : "s");
+        for (const auto& error : checked.errors.errors())
+          fmt::print(stderr, "  * {}\n", error.to_string());
         continue;
       }
       if (!quiet_ok) fmt::print("{}: {} is valid\n", input.name, what);
@@ -103,17 +106,22 @@ int main(int argc, char** argv) {
       "  lambdactl render -f examples/agent-bruno.yaml                 # multi-document YAML\n"
       "  lambdactl render -f examples/agent-bruno.yaml -o json         # a v1 List\n"
       "  lambdactl crd | kubectl apply -f -\n"
-      "  lambdactl docs defaults                                       # every default, as Markdown\n"
+      "  lambdactl docs defaults                                       # every default, as "
+      "Markdown\n"
       "\nExit status: 0 on success, 1 when an agent is invalid, 2 on usage errors.");
 
   auto* crd = app.add_subcommand("crd", "Print the LambdaAgent CustomResourceDefinition");
   std::string crd_output = "yaml";
-  crd->add_option("-o,--output", crd_output, "Output format")->check(CLI::IsMember({"yaml", "json"}));
+  crd->add_option("-o,--output", crd_output, "Output format")
+      ->check(CLI::IsMember({"yaml", "json"}));
 
   auto* validate = app.add_subcommand(
-      "validate", "Validate LambdaAgents: print every error with its field path; exit 1 if any is invalid");
+      "validate",
+      "Validate LambdaAgents: print every error with its field path; exit 1 if any is invalid");
   std::vector<std::string> validate_files;
-  validate->add_option("-f,--filename", validate_files, "YAML or JSON files (multi-document), or - for stdin")
+  validate
+      ->add_option("-f,--filename", validate_files,
+                   "YAML or JSON files (multi-document), or - for stdin")
       ->required();
 
   auto* render = app.add_subcommand(
@@ -121,18 +129,24 @@ int main(int argc, char** argv) {
   std::vector<std::string> render_files;
   std::string render_output = "yaml";
   lambda::render::RenderOptions options;
-  render->add_option("-f,--filename", render_files, "YAML or JSON files (multi-document), or - for stdin")
+  render
+      ->add_option("-f,--filename", render_files,
+                   "YAML or JSON files (multi-document), or - for stdin")
       ->required();
   render->add_option("-o,--output", render_output, "yaml: a multi-document stream; json: a v1 List")
       ->check(CLI::IsMember({"yaml", "json"}));
-  render->add_option("--agent-image", options.agent_image, "lambda-agent image for the sidecar and dead-letter sink")
+  render
+      ->add_option("--agent-image", options.agent_image,
+                   "lambda-agent image for the sidecar and dead-letter sink")
       ->capture_default_str();
   render->add_option("--cluster-domain", options.cluster_domain, "Cluster DNS domain used in URLs")
       ->capture_default_str();
 
-  auto* defaults = app.add_subcommand("default", "Print agents with every default filled in (what the operator reads)");
+  auto* defaults = app.add_subcommand(
+      "default", "Print agents with every default filled in (what the operator reads)");
   std::vector<std::string> default_files;
-  defaults->add_option("-f,--filename", default_files, "YAML or JSON files, or - for stdin")->required();
+  defaults->add_option("-f,--filename", default_files, "YAML or JSON files, or - for stdin")
+      ->required();
 
   auto* docs = app.add_subcommand("docs", "Print generated reference documentation as Markdown");
   std::string docs_topic;
@@ -149,7 +163,10 @@ int main(int argc, char** argv) {
 
   if (*crd) {
     json::value object = lambda::api::lambda_agent_crd();
-    std::fputs((crd_output == "json" ? lambda::common::to_json(object) : lambda::common::to_yaml(object)).c_str(), stdout);
+    std::fputs(
+        (crd_output == "json" ? lambda::common::to_json(object) : lambda::common::to_yaml(object))
+            .c_str(),
+        stdout);
     return 0;
   }
   if (*docs) {
@@ -184,7 +201,8 @@ int main(int argc, char** argv) {
     if (render_output == "json") {
       json::array items;
       for (auto& object : objects) items.push_back(std::move(object));
-      json::value list = json::object{{"apiVersion", "v1"}, {"kind", "List"}, {"items", std::move(items)}};
+      json::value list =
+          json::object{{"apiVersion", "v1"}, {"kind", "List"}, {"items", std::move(items)}};
       std::fputs(lambda::common::to_json(list).c_str(), stdout);
     } else {
       std::fputs(lambda::common::to_yaml_documents(objects).c_str(), stdout);

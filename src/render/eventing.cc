@@ -16,8 +16,10 @@ std::string slug(std::string_view text) {
   for (char c : text) {
     char lower = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     bool alnum = (lower >= 'a' && lower <= 'z') || (lower >= '0' && lower <= '9');
-    if (alnum) out += lower;
-    else if (!out.empty() && out.back() != '-') out += '-';
+    if (alnum)
+      out += lower;
+    else if (!out.empty() && out.back() != '-')
+      out += '-';
   }
   while (!out.empty() && out.back() == '-') out.pop_back();
   return out;
@@ -44,16 +46,19 @@ json::object delivery(const AgentContext& ctx, const EventingNames& names) {
   const api::DlqSpec& dlq = *ctx.spec.eventing->dlq;
   json::object out{{"retry", dlq.retry_max_attempts.value_or(3)},
                    {"backoffPolicy", dlq.backoff_policy.value_or("exponential")},
-                   {"backoffDelay", dlq.retry_backoff_delay ? dlq.retry_backoff_delay->text() : std::string("PT1S")}};
+                   {"backoffDelay", dlq.retry_backoff_delay ? dlq.retry_backoff_delay->text()
+                                                            : std::string("PT1S")}};
   if (dlq.enabled.value_or(false))
-    out["deadLetterSink"] = json::object{{"ref", json::object{{"apiVersion", "serving.knative.dev/v1"},
-                                                              {"kind", "Service"},
-                                                              {"name", names.dead_letter_sink}}}};
+    out["deadLetterSink"] =
+        json::object{{"ref", json::object{{"apiVersion", "serving.knative.dev/v1"},
+                                          {"kind", "Service"},
+                                          {"name", names.dead_letter_sink}}}};
   return out;
 }
 
-json::object trigger(const AgentContext& ctx, const EventingNames& names, std::string name, std::string_view component,
-                     json::object filter_attributes, json::object subscriber, json::object annotations) {
+json::object trigger(const AgentContext& ctx, const EventingNames& names, std::string name,
+                     std::string_view component, json::object filter_attributes,
+                     json::object subscriber, json::object annotations) {
   json::object meta = object_meta(ctx, name, agent_labels(ctx, component), true);
   if (!annotations.empty()) meta["annotations"] = std::move(annotations);
   return json::object{
@@ -74,7 +79,9 @@ void subscription_triggers(const AgentContext& ctx, const EventingNames& names, 
   const auto& subscriptions = *ctx.spec.eventing->subscriptions;
   std::map<std::string, std::vector<const api::Subscription*>> by_type;
   for (const auto& sub : subscriptions) by_type[sub.event_type.value_or("")].push_back(&sub);
-  json::object agent_ref{{"ref", json::object{{"apiVersion", "serving.knative.dev/v1"}, {"kind", "Service"}, {"name", ctx.name}}}};
+  json::object agent_ref{{"ref", json::object{{"apiVersion", "serving.knative.dev/v1"},
+                                              {"kind", "Service"},
+                                              {"name", ctx.name}}}};
 
   for (const auto& [type, subs] : by_type) {
     bool type_only = false, unrestricted = false;
@@ -102,8 +109,9 @@ void subscription_triggers(const AgentContext& ctx, const EventingNames& names, 
       continue;
     }
     for (const auto& source : accepted)
-      out.push_back(trigger(ctx, names, trigger_name(ctx, "sub", type, type + "\n" + source), "subscription",
-                            json::object{{"type", type}, {"source", source}}, agent_ref, {}));
+      out.push_back(trigger(ctx, names, trigger_name(ctx, "sub", type, type + "\n" + source),
+                            "subscription", json::object{{"type", type}, {"source", source}},
+                            agent_ref, {}));
   }
 }
 
@@ -111,17 +119,18 @@ void route_triggers(const AgentContext& ctx, const EventingNames& names, json::a
   const api::EventingSpec& eventing = *ctx.spec.eventing;
   for (const auto& route : *eventing.routing) {
     const api::RouteTarget& target = *route.target;
-    std::string uri = fmt::format("http://{}.{}.svc.{}", target.service.value_or(""), target.namespace_.value_or(ctx.ns),
-                                  ctx.options.cluster_domain);
+    std::string uri = fmt::format("http://{}.{}.svc.{}", target.service.value_or(""),
+                                  target.namespace_.value_or(ctx.ns), ctx.options.cluster_domain);
     std::string event_type = route.event_type.value_or("");
-    out.push_back(trigger(ctx, names,
-                          trigger_name(ctx, "route", route.intent.value_or(""), event_type + "\n" + uri), "route",
-                          json::object{{"type", event_type}, {"source", eventing.event_source.value_or("")}},
-                          json::object{{"uri", uri}}, {}));
+    out.push_back(trigger(
+        ctx, names, trigger_name(ctx, "route", route.intent.value_or(""), event_type + "\n" + uri),
+        "route", json::object{{"type", event_type}, {"source", eventing.event_source.value_or("")}},
+        json::object{{"uri", uri}}, {}));
   }
 }
 
-json::object shared_meta(const AgentContext& ctx, std::string_view name, std::string_view component) {
+json::object shared_meta(const AgentContext& ctx, std::string_view name,
+                         std::string_view component) {
   return object_meta(ctx, name, shared_labels(component), false);
 }
 
@@ -138,13 +147,15 @@ void render_eventing(const AgentContext& ctx, json::array& out) {
       {"apiVersion", "eventing.knative.dev/v1alpha1"},
       {"kind", "RabbitmqBrokerConfig"},
       {"metadata", shared_meta(ctx, broker_config_name(names.broker), "broker")},
-      {"spec", json::object{{"rabbitmqClusterReference", json::object{{"name", rabbitmq.cluster_name.value_or("")},
-                                                                     {"namespace", rabbitmq.namespace_.value_or(ctx.ns)}}},
+      {"spec", json::object{{"rabbitmqClusterReference",
+                             json::object{{"name", rabbitmq.cluster_name.value_or("")},
+                                          {"namespace", rabbitmq.namespace_.value_or(ctx.ns)}}},
                             {"queueType", rabbitmq.queue_type.value_or("quorum")}}},
   });
 
   json::object broker_meta = shared_meta(ctx, names.broker, "broker");
-  broker_meta["annotations"] = json::object{{"eventing.knative.dev/broker.class", "RabbitMQBroker"}};
+  broker_meta["annotations"] =
+      json::object{{"eventing.knative.dev/broker.class", "RabbitMQBroker"}};
   out.push_back(json::object{
       {"apiVersion", "eventing.knative.dev/v1"},
       {"kind", "Broker"},
@@ -161,23 +172,26 @@ void render_eventing(const AgentContext& ctx, json::array& out) {
   // The sink exists whenever something can dead-letter into it: the first implementation
   // pointed its DLQ at a Service nothing created.
   if (!triggers.empty() && eventing.dlq->enabled.value_or(false)) {
-    json::object template_meta{{"labels", shared_labels("dead-letter-sink")},
-                               {"annotations", json::object{{"autoscaling.knative.dev/min-scale", "1"}}}};
+    json::object template_meta{
+        {"labels", shared_labels("dead-letter-sink")},
+        {"annotations", json::object{{"autoscaling.knative.dev/min-scale", "1"}}}};
     out.push_back(json::object{
         {"apiVersion", "serving.knative.dev/v1"},
         {"kind", "Service"},
         {"metadata", shared_meta(ctx, names.dead_letter_sink, "dead-letter-sink")},
         {"spec",
-         json::object{{"template",
-                       json::object{{"metadata", std::move(template_meta)},
-                                    {"spec", json::object{{"containers",
-                                                           json::array{json::object{
-                                                               {"name", "dead-letter-sink"},
-                                                               {"image", ctx.options.agent_image},
-                                                               {"args", json::array{"dead-letter-sink"}},
-                                                               {"ports", json::array{json::object{{"name", "http1"},
-                                                                                                  {"containerPort", 8080}}}},
-                                                           }}}}}}}}},
+         json::object{
+             {"template",
+              json::object{{"metadata", std::move(template_meta)},
+                           {"spec", json::object{{"containers",
+                                                  json::array{json::object{
+                                                      {"name", "dead-letter-sink"},
+                                                      {"image", ctx.options.agent_image},
+                                                      {"args", json::array{"dead-letter-sink"}},
+                                                      {"ports", json::array{json::object{
+                                                                    {"name", "http1"},
+                                                                    {"containerPort", 8080}}}},
+                                                  }}}}}}}}},
     });
   }
   for (auto& t : triggers) out.push_back(std::move(t));

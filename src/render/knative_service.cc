@@ -24,7 +24,8 @@ json::value quantity_value(const api::Quantity& q) {
 
 json::object resources_json(const api::ResourceRequirements& resources) {
   json::object out;
-  for (auto [list, name] : {std::pair{&resources.requests, "requests"}, std::pair{&resources.limits, "limits"}}) {
+  for (auto [list, name] :
+       {std::pair{&resources.requests, "requests"}, std::pair{&resources.limits, "limits"}}) {
     if (!*list) continue;
     json::object quantities;
     for (const auto& [resource, quantity] : **list) quantities[resource] = quantity_value(quantity);
@@ -41,13 +42,15 @@ class EnvList {
   }
   void set_from_secret(std::string_view name, const api::KeyReference& ref) {
     put(json::object{{"name", name},
-                     {"valueFrom", json::object{{"secretKeyRef", json::object{{"name", ref.name.value_or("")},
-                                                                              {"key", ref.key.value_or("")}}}}}});
+                     {"valueFrom", json::object{{"secretKeyRef",
+                                                 json::object{{"name", ref.name.value_or("")},
+                                                              {"key", ref.key.value_or("")}}}}}});
   }
   void set_from_config_map(std::string_view name, const api::KeyReference& ref) {
     put(json::object{{"name", name},
-                     {"valueFrom", json::object{{"configMapKeyRef", json::object{{"name", ref.name.value_or("")},
-                                                                                 {"key", ref.key.value_or("")}}}}}});
+                     {"valueFrom", json::object{{"configMapKeyRef",
+                                                 json::object{{"name", ref.name.value_or("")},
+                                                              {"key", ref.key.value_or("")}}}}}});
   }
   void put(json::object entry) {
     std::string_view name = entry.at("name").as_string();
@@ -78,7 +81,8 @@ json::object user_env_entry(const api::EnvVar& var) {
     const api::EnvVarSource& from = *var.value_from;
     json::object source;
     if (from.secret_key_ref) source["secretKeyRef"] = key_selector_json(*from.secret_key_ref);
-    if (from.config_map_key_ref) source["configMapKeyRef"] = key_selector_json(*from.config_map_key_ref);
+    if (from.config_map_key_ref)
+      source["configMapKeyRef"] = key_selector_json(*from.config_map_key_ref);
     if (from.field_ref) {
       json::object field{{"fieldPath", from.field_ref->field_path.value_or("")}};
       if (from.field_ref->api_version) field["apiVersion"] = *from.field_ref->api_version;
@@ -86,8 +90,10 @@ json::object user_env_entry(const api::EnvVar& var) {
     }
     if (from.resource_field_ref) {
       json::object resource{{"resource", from.resource_field_ref->resource.value_or("")}};
-      if (from.resource_field_ref->container_name) resource["containerName"] = *from.resource_field_ref->container_name;
-      if (from.resource_field_ref->divisor) resource["divisor"] = quantity_value(*from.resource_field_ref->divisor);
+      if (from.resource_field_ref->container_name)
+        resource["containerName"] = *from.resource_field_ref->container_name;
+      if (from.resource_field_ref->divisor)
+        resource["divisor"] = quantity_value(*from.resource_field_ref->divisor);
       source["resourceFieldRef"] = std::move(resource);
     }
     entry["valueFrom"] = std::move(source);
@@ -100,7 +106,8 @@ json::array env_from_json(const std::vector<api::EnvFromSource>& sources) {
   for (const auto& source : sources) {
     json::object entry;
     if (source.prefix) entry["prefix"] = *source.prefix;
-    for (auto [ref, name] : {std::pair{&source.config_map_ref, "configMapRef"}, std::pair{&source.secret_ref, "secretRef"}}) {
+    for (auto [ref, name] : {std::pair{&source.config_map_ref, "configMapRef"},
+                             std::pair{&source.secret_ref, "secretRef"}}) {
       if (!*ref) continue;
       json::object target{{"name", (*ref)->name.value_or("")}};
       if ((*ref)->optional) target["optional"] = *(*ref)->optional;
@@ -115,7 +122,8 @@ json::array env_from_json(const std::vector<api::EnvFromSource>& sources) {
 void set_tracing_env(const AgentContext& ctx, EnvList& list) {
   const auto& obs = *ctx.spec.observability;
   list.set(env::kOtelServiceName, ctx.name);
-  list.set(env::kOtelResourceAttributes, fmt::format("service.namespace={},lambda.agent={}", ctx.ns, ctx.name));
+  list.set(env::kOtelResourceAttributes,
+           fmt::format("service.namespace={},lambda.agent={}", ctx.ns, ctx.name));
   bool capture = false;
   if (obs.tracing && obs.tracing->enabled.value_or(false) && obs.tracing->endpoint) {
     const api::TracingSpec& tracing = *obs.tracing;
@@ -144,8 +152,9 @@ void set_logging_env(const AgentContext& ctx, EnvList& list) {
 void set_eventing_env(const AgentContext& ctx, EnvList& list) {
   if (!ctx.eventing_enabled) return;
   const api::EventingSpec& eventing = *ctx.spec.eventing;
-  std::string sink = broker_ingress_url(eventing.broker_name.value_or(std::string(api::kDefaultBrokerName)), ctx.ns,
-                                        ctx.options.cluster_domain);
+  std::string sink =
+      broker_ingress_url(eventing.broker_name.value_or(std::string(api::kDefaultBrokerName)),
+                         ctx.ns, ctx.options.cluster_domain);
   list.set(env::kSink, sink);
   list.set(env::kBrokerUrl, sink);
   if (eventing.event_source) list.set(env::kEventSource, *eventing.event_source);
@@ -156,7 +165,9 @@ json::array agent_container_env(const AgentContext& ctx) {
   const std::string provider = ai.provider.value_or(std::string(api::providers::kOllama));
   const std::string model = ai.model.value_or("");
   std::string sidecar_url;
-  if (ctx.sidecar_enabled) sidecar_url = fmt::format("http://127.0.0.1:{}", ctx.spec.sidecar->port.value_or(api::kDefaultSidecarPort));
+  if (ctx.sidecar_enabled)
+    sidecar_url = fmt::format("http://127.0.0.1:{}",
+                              ctx.spec.sidecar->port.value_or(api::kDefaultSidecarPort));
   const std::string endpoint = ctx.sidecar_enabled ? sidecar_url : ai.endpoint.value_or("");
 
   EnvList list;
@@ -169,13 +180,16 @@ json::array agent_container_env(const AgentContext& ctx) {
   if (ai.temperature) list.set(env::kAiTemperature, number(*ai.temperature));
   if (ai.max_tokens) list.set(env::kAiMaxTokens, std::to_string(*ai.max_tokens));
   if (ai.top_p) list.set(env::kAiTopP, number(*ai.top_p));
-  if (ai.max_context_messages) list.set(env::kAiMaxContextMessages, std::to_string(*ai.max_context_messages));
-  if (ai.context_window_size) list.set(env::kAiContextWindowSize, std::to_string(*ai.context_window_size));
+  if (ai.max_context_messages)
+    list.set(env::kAiMaxContextMessages, std::to_string(*ai.max_context_messages));
+  if (ai.context_window_size)
+    list.set(env::kAiContextWindowSize, std::to_string(*ai.context_window_size));
   if (ai.system_prompt) list.set(env::kSystemPrompt, *ai.system_prompt);
   if (ai.system_prompt_ref) list.set_from_config_map(env::kSystemPrompt, *ai.system_prompt_ref);
 
   const bool ollama = ctx.sidecar_enabled || provider == api::providers::kOllama;
-  const bool openai = ctx.sidecar_enabled || provider == api::providers::kOpenAi || provider == api::providers::kLocal;
+  const bool openai = ctx.sidecar_enabled || provider == api::providers::kOpenAi ||
+                      provider == api::providers::kLocal;
   const bool anthropic = ctx.sidecar_enabled || provider == api::providers::kAnthropic;
   if (ollama) {
     list.set(env::kOllamaUrl, endpoint);
@@ -239,10 +253,12 @@ json::object agent_container(const AgentContext& ctx) {
       {"image", image_reference(image)},
       {"imagePullPolicy", image.pull_policy.value_or("IfNotPresent")},
       // Knative allows exactly one declared port per revision; it marks the serving container.
-      {"ports", json::array{json::object{{"name", "http1"}, {"containerPort", api::kUserContainerPort}}}},
+      {"ports",
+       json::array{json::object{{"name", "http1"}, {"containerPort", api::kUserContainerPort}}}},
       {"env", agent_container_env(ctx)},
   };
-  if (ctx.spec.env_from && !ctx.spec.env_from->empty()) container["envFrom"] = env_from_json(*ctx.spec.env_from);
+  if (ctx.spec.env_from && !ctx.spec.env_from->empty())
+    container["envFrom"] = env_from_json(*ctx.spec.env_from);
   if (ctx.spec.resources) container["resources"] = resources_json(*ctx.spec.resources);
   const auto& health = ctx.spec.behavior->health_check;
   if (health && health->enabled.value_or(false)) {
@@ -259,13 +275,15 @@ json::object sidecar_container(const AgentContext& ctx) {
   json::object container{
       {"name", kSidecarContainerName},
       {"image", ctx.options.agent_image},
-      {"args", json::array{"--config", json::string(fmt::format("{}/{}", kConfigMountPath, kConfigFileName))}},
+      {"args", json::array{"--config",
+                           json::string(fmt::format("{}/{}", kConfigMountPath, kConfigFileName))}},
       {"env", sidecar_env(ctx)},
-      {"volumeMounts", json::array{json::object{{"name", "lambda-agent-config"},
-                                                {"mountPath", kConfigMountPath},
-                                                {"readOnly", true}}}},
+      {"volumeMounts",
+       json::array{json::object{
+           {"name", "lambda-agent-config"}, {"mountPath", kConfigMountPath}, {"readOnly", true}}}},
   };
-  if (ctx.spec.sidecar->resources) container["resources"] = resources_json(*ctx.spec.sidecar->resources);
+  if (ctx.spec.sidecar->resources)
+    container["resources"] = resources_json(*ctx.spec.sidecar->resources);
   return container;
 }
 
@@ -288,21 +306,27 @@ const api::ScalingMetric* chosen_metric(const api::ScalingSpec& scaling) {
 json::object autoscaling_annotations(const AgentContext& ctx, std::string_view config_hash) {
   const api::ScalingSpec& scaling = *ctx.spec.scaling;
   const api::ScalingMetric* metric = chosen_metric(scaling);
-  std::string type = metric ? metric->type.value_or("") : std::string(api::metric_types::kConcurrency);
+  std::string type =
+      metric ? metric->type.value_or("") : std::string(api::metric_types::kConcurrency);
   bool hpa = type != api::metric_types::kConcurrency && type != api::metric_types::kRps;
 
   json::object annotations;
-  annotations["autoscaling.knative.dev/class"] = hpa ? "hpa.autoscaling.knative.dev" : "kpa.autoscaling.knative.dev";
-  annotations["autoscaling.knative.dev/metric"] = type == api::metric_types::kPrometheus ? metric->name.value_or("") : type;
+  annotations["autoscaling.knative.dev/class"] =
+      hpa ? "hpa.autoscaling.knative.dev" : "kpa.autoscaling.knative.dev";
+  annotations["autoscaling.knative.dev/metric"] =
+      type == api::metric_types::kPrometheus ? metric->name.value_or("") : type;
   if (hpa) {
-    annotations["autoscaling.knative.dev/target"] = std::to_string(static_cast<std::int64_t>(metric->target.value_or(0)));
+    annotations["autoscaling.knative.dev/target"] =
+        std::to_string(static_cast<std::int64_t>(metric->target.value_or(0)));
   } else if (type == api::metric_types::kConcurrency && scaling.target_concurrency) {
     annotations["autoscaling.knative.dev/target"] = std::to_string(*scaling.target_concurrency);
   } else if (metric && metric->target) {
     annotations["autoscaling.knative.dev/target"] = number(*metric->target);
   }
-  annotations["autoscaling.knative.dev/min-scale"] = std::to_string(scaling.min_replicas.value_or(1));
-  if (scaling.max_replicas) annotations["autoscaling.knative.dev/max-scale"] = std::to_string(*scaling.max_replicas);
+  annotations["autoscaling.knative.dev/min-scale"] =
+      std::to_string(scaling.min_replicas.value_or(1));
+  if (scaling.max_replicas)
+    annotations["autoscaling.knative.dev/max-scale"] = std::to_string(*scaling.max_replicas);
   if (scaling.scale_down_delay) {
     // With the HPA class, Knative turns window into the HPA's scale-down stabilization window.
     if (hpa) {
@@ -313,7 +337,8 @@ json::object autoscaling_annotations(const AgentContext& ctx, std::string_view c
     }
   }
   if (scaling.scale_to_zero_grace_period && scaling.min_replicas.value_or(1) == 0)
-    annotations["autoscaling.knative.dev/scale-to-zero-pod-retention-period"] = scaling.scale_to_zero_grace_period->text();
+    annotations["autoscaling.knative.dev/scale-to-zero-pod-retention-period"] =
+        scaling.scale_to_zero_grace_period->text();
   annotations[kConfigHashAnnotation] = config_hash;
   return annotations;
 }
@@ -324,25 +349,31 @@ json::value render_knative_service(const AgentContext& ctx, std::string_view con
   json::array containers{agent_container(ctx)};
   if (ctx.sidecar_enabled) containers.push_back(sidecar_container(ctx));
 
-  json::object pod_spec{{"containerConcurrency", ctx.spec.scaling->container_concurrency.value_or(0)}};
+  json::object pod_spec{
+      {"containerConcurrency", ctx.spec.scaling->container_concurrency.value_or(0)}};
   if (ctx.spec.image->image_pull_secrets && !ctx.spec.image->image_pull_secrets->empty()) {
     json::array secrets;
-    for (const auto& s : *ctx.spec.image->image_pull_secrets) secrets.push_back(json::object{{"name", s.name.value_or("")}});
+    for (const auto& s : *ctx.spec.image->image_pull_secrets)
+      secrets.push_back(json::object{{"name", s.name.value_or("")}});
     pod_spec["imagePullSecrets"] = std::move(secrets);
   }
   pod_spec["containers"] = std::move(containers);
   if (ctx.sidecar_enabled)
-    pod_spec["volumes"] = json::array{json::object{{"name", "lambda-agent-config"},
-                                                   {"configMap", json::object{{"name", config_map_name(ctx.name)}}}}};
+    pod_spec["volumes"] =
+        json::array{json::object{{"name", "lambda-agent-config"},
+                                 {"configMap", json::object{{"name", config_map_name(ctx.name)}}}}};
 
   return json::object{
       {"apiVersion", "serving.knative.dev/v1"},
       {"kind", "Service"},
       {"metadata", object_meta(ctx, ctx.name, agent_labels(ctx, "agent"), true)},
       {"spec",
-       json::object{{"template", json::object{{"metadata", json::object{{"labels", agent_labels(ctx, "agent")},
-                                                                        {"annotations", autoscaling_annotations(ctx, config_hash)}}},
-                                              {"spec", std::move(pod_spec)}}}}},
+       json::object{
+           {"template",
+            json::object{{"metadata",
+                          json::object{{"labels", agent_labels(ctx, "agent")},
+                                       {"annotations", autoscaling_annotations(ctx, config_hash)}}},
+                         {"spec", std::move(pod_spec)}}}}},
   };
 }
 

@@ -11,7 +11,8 @@ json::value render_metrics_service(const AgentContext& ctx) {
   return json::object{
       {"apiVersion", "v1"},
       {"kind", "Service"},
-      {"metadata", object_meta(ctx, metrics_service_name(ctx.name), agent_labels(ctx, "metrics"), true)},
+      {"metadata",
+       object_meta(ctx, metrics_service_name(ctx.name), agent_labels(ctx, "metrics"), true)},
       {"spec", json::object{{"clusterIP", "None"},
                             {"selector", json::object{{"serving.knative.dev/service", ctx.name}}},
                             {"ports", json::array{json::object{{"name", "metrics"},
@@ -29,8 +30,9 @@ json::value render_service_monitor(const AgentContext& ctx) {
       {"metadata", object_meta(ctx, ctx.name, agent_labels(ctx, "metrics"), true)},
       {"spec",
        json::object{
-           {"selector", json::object{{"matchLabels", json::object{{kAgentLabel, ctx.name},
-                                                                  {"app.kubernetes.io/component", "metrics"}}}}},
+           {"selector", json::object{{"matchLabels",
+                                      json::object{{kAgentLabel, ctx.name},
+                                                   {"app.kubernetes.io/component", "metrics"}}}}},
            {"namespaceSelector", json::object{{"matchNames", json::array{json::string(ctx.ns)}}}},
            {"endpoints", json::array{json::object{{"port", "metrics"},
                                                   {"path", metrics.path.value_or("/metrics")},

@@ -41,7 +41,8 @@ std::string broker_config_name(std::string_view broker_name) {
   return internal::bounded_name(broker_name, "config");
 }
 
-std::string broker_ingress_url(std::string_view broker, std::string_view ns, std::string_view cluster_domain) {
+std::string broker_ingress_url(std::string_view broker, std::string_view ns,
+                               std::string_view cluster_domain) {
   return fmt::format("http://{}-broker-ingress.{}.svc.{}", broker, ns, cluster_domain);
 }
 

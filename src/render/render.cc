@@ -31,7 +31,8 @@ json::object shared_labels(std::string_view component) {
                       {kSharedLabel, "true"}};
 }
 
-json::object object_meta(const AgentContext& ctx, std::string_view name, json::object labels, bool controller) {
+json::object object_meta(const AgentContext& ctx, std::string_view name, json::object labels,
+                         bool controller) {
   json::object meta{{"name", name}, {"namespace", ctx.ns}, {"labels", std::move(labels)}};
   const auto& agent_meta = *ctx.agent.metadata;
   // Without a uid (an agent rendered from a file, not read from a cluster) no owner reference
@@ -70,10 +71,12 @@ json::value render_config_map(const AgentContext& ctx) {
 
 }  // namespace internal
 
-std::vector<boost::json::value> render(const api::LambdaAgent& agent, const RenderOptions& options) {
+std::vector<boost::json::value> render(const api::LambdaAgent& agent,
+                                       const RenderOptions& options) {
   using namespace internal;
   const api::LambdaAgentSpec& spec = *agent.spec;
-  AgentContext ctx{agent, spec, options, agent.metadata->name.value_or(""), agent.metadata->namespace_.value_or("default")};
+  AgentContext ctx{agent, spec, options, agent.metadata->name.value_or(""),
+                   agent.metadata->namespace_.value_or("default")};
   ctx.sidecar_enabled = spec.sidecar && spec.sidecar->enabled.value_or(false);
   ctx.eventing_enabled = spec.eventing && spec.eventing->enabled.value_or(false);
   ctx.metrics_enabled = spec.observability && spec.observability->metrics &&
@@ -114,8 +117,11 @@ Combined render_all(const std::vector<api::LambdaAgent>& agents, const RenderOpt
         combined.objects.push_back(std::move(object));
         continue;
       }
-      std::string key = common::to_json(json::array{object.at("apiVersion"), object.at("kind"), meta.at("namespace"), meta.at("name")}, false);
-      auto [it, inserted] = shared.try_emplace(key, SharedEntry{combined.objects.size(), agent_name});
+      std::string key = common::to_json(json::array{object.at("apiVersion"), object.at("kind"),
+                                                    meta.at("namespace"), meta.at("name")},
+                                        false);
+      auto [it, inserted] =
+          shared.try_emplace(key, SharedEntry{combined.objects.size(), agent_name});
       if (inserted) {
         combined.objects.push_back(std::move(object));
         continue;
@@ -123,9 +129,11 @@ Combined render_all(const std::vector<api::LambdaAgent>& agents, const RenderOpt
       json::value& existing = combined.objects[it->second.index];
       if (existing.at("spec") != object.at("spec")) {
         combined.conflicts.push_back(fmt::format(
-            "{} {}/{}: agents \"{}\" and \"{}\" want different specs for this shared object; make their "
+            "{} {}/{}: agents \"{}\" and \"{}\" want different specs for this shared object; make "
+            "their "
             "spec.eventing settings agree or use different brokerName values",
-            std::string_view(object.at("kind").as_string()), std::string_view(meta.at("namespace").as_string()),
+            std::string_view(object.at("kind").as_string()),
+            std::string_view(meta.at("namespace").as_string()),
             std::string_view(meta.at("name").as_string()), it->second.first_agent, agent_name));
         continue;
       }

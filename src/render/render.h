@@ -42,7 +42,8 @@ inline constexpr std::string_view kConfigMountPath = "/etc/lambda-agent";
 // Renders a defaulted, valid agent (api::check_agent gives one). Objects come in apply order:
 // ConfigMap, Knative Service, metrics Service, ServiceMonitor, then the shared eventing objects
 // (RabbitmqBrokerConfig, Broker, dead-letter sink) and the agent's Triggers.
-std::vector<boost::json::value> render(const api::LambdaAgent& agent, const RenderOptions& options = {});
+std::vector<boost::json::value> render(const api::LambdaAgent& agent,
+                                       const RenderOptions& options = {});
 
 // Renders several agents into one list, as `lambdactl render` of a multi-agent file or the
 // operator's view of a namespace needs: objects shared by a namespace's agents (the broker, its
@@ -63,7 +64,8 @@ std::string dead_letter_sink_name(std::string_view broker_name);
 std::string broker_config_name(std::string_view broker_name);
 
 // Where CloudEvents are POSTed: the RabbitMQ broker's ingress Service.
-std::string broker_ingress_url(std::string_view broker, std::string_view ns, std::string_view cluster_domain);
+std::string broker_ingress_url(std::string_view broker, std::string_view ns,
+                               std::string_view cluster_domain);
 
 // The image reference deployed: repository[:tag][@digest].
 std::string image_reference(const api::ImageSpec& image);

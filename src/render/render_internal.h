@@ -35,7 +35,8 @@ json::object agent_labels(const AgentContext& ctx, std::string_view component);
 json::object shared_labels(std::string_view component);
 // metadata with name, namespace, labels and, when the agent has a uid, its owner reference
 // (controller for the agent's own children, plain owner for shared ones).
-json::object object_meta(const AgentContext& ctx, std::string_view name, json::object labels, bool controller);
+json::object object_meta(const AgentContext& ctx, std::string_view name, json::object labels,
+                         bool controller);
 
 json::value render_config_map(const AgentContext& ctx);
 json::value render_knative_service(const AgentContext& ctx, std::string_view config_hash);

@@ -2,10 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <algorithm>
 #include <set>
 
 #include "api/test_util.h"
@@ -20,7 +20,8 @@ using lambda::testing::read_project_file;
 using lambda::testing::yaml;
 
 std::string_view str(const json::value& v) {
-  return v.is_string() ? std::string_view(v.get_string().data(), v.get_string().size()) : std::string_view();
+  return v.is_string() ? std::string_view(v.get_string().data(), v.get_string().size())
+                       : std::string_view();
 }
 
 api::LambdaAgent checked(const json::value& document) {
@@ -35,7 +36,8 @@ api::LambdaAgent example(const std::string& name) {
   return checked(document ? *document : json::value());
 }
 
-const json::value* find(const std::vector<json::value>& objects, std::string_view kind, std::string_view name) {
+const json::value* find(const std::vector<json::value>& objects, std::string_view kind,
+                        std::string_view name) {
   for (const auto& o : objects)
     if (str(o.at("kind")) == kind && str(o.at("metadata").at("name")) == name) return &o;
   return nullptr;
@@ -43,7 +45,8 @@ const json::value* find(const std::vector<json::value>& objects, std::string_vie
 
 std::string env_value(const json::value& container, std::string_view name) {
   for (const auto& e : container.at("env").as_array())
-    if (str(e.at("name")) == name) return e.as_object().contains("value") ? std::string(e.at("value").as_string()) : "<ref>";
+    if (str(e.at("name")) == name)
+      return e.as_object().contains("value") ? std::string(e.at("value").as_string()) : "<ref>";
   return "<unset>";
 }
 
@@ -59,12 +62,14 @@ TEST_P(Golden, RenderMatchesCommittedFile) {
     std::ofstream(std::string(LAMBDA_SOURCE_DIR) + "/" + path, std::ios::binary) << rendered;
     GTEST_SKIP() << "updated " << path;
   }
-  EXPECT_EQ(read_project_file(path), rendered) << path << " differs: run scripts/update-golden.sh and review the diff";
+  EXPECT_EQ(read_project_file(path), rendered)
+      << path << " differs: run scripts/update-golden.sh and review the diff";
 }
 
 std::vector<std::string> example_names() {
   std::vector<std::string> names;
-  for (const auto& entry : std::filesystem::directory_iterator(std::string(LAMBDA_SOURCE_DIR) + "/examples"))
+  for (const auto& entry :
+       std::filesystem::directory_iterator(std::string(LAMBDA_SOURCE_DIR) + "/examples"))
     if (entry.path().extension() == ".yaml") names.push_back(entry.path().stem().string());
   std::sort(names.begin(), names.end());
   return names;
@@ -90,7 +95,8 @@ TEST(Render, AdrExampleProducesEveryChild) {
   ASSERT_NE(find(objects, "ServiceMonitor", "agent-bruno"), nullptr);
   ASSERT_NE(find(objects, "RabbitmqBrokerConfig", "lambda-broker-config"), nullptr);
   ASSERT_NE(find(objects, "Broker", "lambda-broker"), nullptr);
-  ASSERT_NE(find(objects, "Service", "lambda-broker-dlq"), nullptr) << "the dead-letter sink must exist";
+  ASSERT_NE(find(objects, "Service", "lambda-broker-dlq"), nullptr)
+      << "the dead-letter sink must exist";
   int triggers = 0;
   for (const auto& o : objects) triggers += o.at("kind") == "Trigger";
   EXPECT_EQ(triggers, 5) << "3 subscriptions + 2 routes";
@@ -108,12 +114,14 @@ TEST(Render, KnativeServiceFollowsThePlatform) {
   EXPECT_EQ(annotations.at("autoscaling.knative.dev/metric"), "agent_active_conversations");
   EXPECT_EQ(annotations.at("autoscaling.knative.dev/target"), "50");
   EXPECT_EQ(annotations.at("autoscaling.knative.dev/window"), "5m");
-  EXPECT_FALSE(ksvc.at("metadata").as_object().contains("annotations")) << "autoscaling belongs on the template";
+  EXPECT_FALSE(ksvc.at("metadata").as_object().contains("annotations"))
+      << "autoscaling belongs on the template";
   const json::value& pod = ksvc.at("spec").at("template").at("spec");
   EXPECT_EQ(pod.at("containerConcurrency"), 10);
   int declared_ports = 0;
   for (const auto& c : pod.at("containers").as_array()) {
-    if (c.as_object().contains("ports")) declared_ports += static_cast<int>(c.at("ports").as_array().size());
+    if (c.as_object().contains("ports"))
+      declared_ports += static_cast<int>(c.at("ports").as_array().size());
     if (c.at("name") != "agent") {
       EXPECT_FALSE(c.as_object().contains("readinessProbe")) << "probe on a sidecar";
     }
@@ -128,7 +136,8 @@ TEST(Render, KnativeServiceFollowsThePlatform) {
   EXPECT_EQ(env_value(agent, "OPENAI_BASE_URL"), "http://127.0.0.1:8181/v1");
   EXPECT_EQ(env_value(agent, "AI_MODEL"), "llama3.2:3b");
   EXPECT_EQ(env_value(agent, "AI_FALLBACK_MODEL"), "llama3.2:1b");
-  EXPECT_EQ(env_value(agent, "K_SINK"), "http://lambda-broker-broker-ingress.agent-bruno.svc.cluster.local");
+  EXPECT_EQ(env_value(agent, "K_SINK"),
+            "http://lambda-broker-broker-ingress.agent-bruno.svc.cluster.local");
   EXPECT_EQ(env_value(agent, "OTEL_EXPORTER_OTLP_ENDPOINT"), "http://alloy.observability.svc:4317");
   EXPECT_EQ(env_value(agent, "OTEL_EXPORTER_OTLP_PROTOCOL"), "grpc");
   EXPECT_EQ(env_value(agent, "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT"), "false");
@@ -144,16 +153,19 @@ TEST(Render, SubscriptionsWithWildcardSourcesFilterOnTypeAndCarryThePrefix) {
   auto objects = render(example("agent-bruno"));
   int subscriptions = 0;
   for (const auto& o : objects) {
-    if (o.at("kind") != "Trigger" || o.at("metadata").at("labels").at("app.kubernetes.io/component") != "subscription")
+    if (o.at("kind") != "Trigger" ||
+        o.at("metadata").at("labels").at("app.kubernetes.io/component") != "subscription")
       continue;
     ++subscriptions;
     const json::value& filter = o.at("spec").at("filter").at("attributes");
     EXPECT_FALSE(filter.as_object().contains("source")) << "RabbitMQ cannot filter a prefix";
-    EXPECT_EQ(o.at("metadata").at("annotations").at(kSourcePrefixAnnotation).as_string().back(), '*');
+    EXPECT_EQ(o.at("metadata").at("annotations").at(kSourcePrefixAnnotation).as_string().back(),
+              '*');
     EXPECT_EQ(o.at("spec").at("subscriber").at("ref").at("name"), "agent-bruno");
     EXPECT_EQ(o.at("spec").at("delivery").at("retry"), 3);
     EXPECT_EQ(o.at("spec").at("delivery").at("backoffDelay"), "PT1S");
-    EXPECT_EQ(o.at("spec").at("delivery").at("deadLetterSink").at("ref").at("name"), "lambda-broker-dlq");
+    EXPECT_EQ(o.at("spec").at("delivery").at("deadLetterSink").at("ref").at("name"),
+              "lambda-broker-dlq");
     EXPECT_LE(o.at("metadata").at("name").as_string().size(), 63u);
   }
   EXPECT_EQ(subscriptions, 3);
@@ -163,7 +175,9 @@ TEST(Render, RoutesReachOtherNamespacesByUriAndFilterOnTheAgentsSource) {
   auto objects = render(example("agent-bruno"));
   std::set<std::string> uris;
   for (const auto& o : objects) {
-    if (o.at("kind") != "Trigger" || o.at("metadata").at("labels").at("app.kubernetes.io/component") != "route") continue;
+    if (o.at("kind") != "Trigger" ||
+        o.at("metadata").at("labels").at("app.kubernetes.io/component") != "route")
+      continue;
     uris.insert(std::string(o.at("spec").at("subscriber").at("uri").as_string()));
     EXPECT_EQ(o.at("spec").at("filter").at("attributes").at("source"), "/agent-bruno/chatbot");
     EXPECT_EQ(o.at("spec").at("broker"), "lambda-broker");
@@ -190,14 +204,17 @@ spec:
 )")));
   std::vector<std::string> filters;
   for (const auto& o : objects)
-    if (o.at("kind") == "Trigger") filters.push_back(common::to_json(o.at("spec").at("filter"), false));
+    if (o.at("kind") == "Trigger")
+      filters.push_back(common::to_json(o.at("spec").at("filter"), false));
   EXPECT_EQ(filters.size(), 3u);
-  EXPECT_NE(std::find(filters.begin(), filters.end(), R"({"attributes":{"type":"x.y"}})"), filters.end());
+  EXPECT_NE(std::find(filters.begin(), filters.end(), R"({"attributes":{"type":"x.y"}})"),
+            filters.end());
 }
 
 TEST(Render, OwnerReferencesNeedTheAgentsUid) {
   api::LambdaAgent agent = example("agent-bruno");
-  for (const auto& o : render(agent)) EXPECT_FALSE(o.at("metadata").as_object().contains("ownerReferences"));
+  for (const auto& o : render(agent))
+    EXPECT_FALSE(o.at("metadata").as_object().contains("ownerReferences"));
   agent.metadata->uid = "0b9f4c1e-8a55-4f5b-9d0e-3c2d1e0f9a77";
   for (const auto& o : render(agent)) {
     const json::value& owner = o.at("metadata").at("ownerReferences").at(0);
@@ -253,7 +270,8 @@ spec:
   ai: {model: m}
   env: [{name: LOG_LEVEL, value: debug}, {name: EXTRA, value: "1"}]
 )")));
-  const json::value& agent = find(objects, "Service", "a")->at("spec").at("template").at("spec").at("containers").at(0);
+  const json::value& agent =
+      find(objects, "Service", "a")->at("spec").at("template").at("spec").at("containers").at(0);
   EXPECT_EQ(env_value(agent, "LOG_LEVEL"), "debug");
   EXPECT_EQ(env_value(agent, "EXTRA"), "1");
   int count = 0;
@@ -263,9 +281,11 @@ spec:
 
 TEST(Render, LongNamesStayWithinKubernetesLimits) {
   std::string name(63, 'a');
-  auto objects = render(checked(yaml("apiVersion: lambda.knative.io/v1alpha1\nkind: LambdaAgent\nmetadata: {name: " + name +
-                                     "}\nspec: {image: {repository: r, tag: '1'}, ai: {model: m}, eventing: {rabbitmq: "
-                                     "{clusterName: c}, subscriptions: [{eventType: a.very.long.event.type.name.that.goes.on}]}}")));
+  auto objects = render(checked(
+      yaml("apiVersion: lambda.knative.io/v1alpha1\nkind: LambdaAgent\nmetadata: {name: " + name +
+           "}\nspec: {image: {repository: r, tag: '1'}, ai: {model: m}, eventing: {rabbitmq: "
+           "{clusterName: c}, subscriptions: [{eventType: "
+           "a.very.long.event.type.name.that.goes.on}]}}")));
   std::set<std::string> names;
   for (const auto& o : objects) {
     std::string n(o.at("metadata").at("name").as_string());
@@ -278,10 +298,12 @@ TEST(Render, LongNamesStayWithinKubernetesLimits) {
 
 TEST(RenderAll, SharedBrokerAppearsOnceWithEveryOwner) {
   auto agent = [](std::string name, std::string uid, std::string cluster) {
-    api::LambdaAgent a = checked(yaml("apiVersion: lambda.knative.io/v1alpha1\nkind: LambdaAgent\nmetadata: {name: " + name +
-                                      ", namespace: ns, uid: " + uid + "}\nspec: {image: {repository: r, tag: '1'}, ai: "
-                                      "{model: m}, eventing: {rabbitmq: {clusterName: " + cluster +
-                                      "}, subscriptions: [{eventType: a.b}]}}"));
+    api::LambdaAgent a = checked(
+        yaml("apiVersion: lambda.knative.io/v1alpha1\nkind: LambdaAgent\nmetadata: {name: " + name +
+             ", namespace: ns, uid: " + uid +
+             "}\nspec: {image: {repository: r, tag: '1'}, ai: "
+             "{model: m}, eventing: {rabbitmq: {clusterName: " +
+             cluster + "}, subscriptions: [{eventType: a.b}]}}"));
     return a;
   };
   Combined combined = render_all({agent("one", "u1", "rmq"), agent("two", "u2", "rmq")});
@@ -300,13 +322,16 @@ TEST(RenderAll, SharedBrokerAppearsOnceWithEveryOwner) {
 
 TEST(RenderAll, DifferentBrokerWishesAreAConflictNamingBothAgents) {
   auto agent = [](std::string name, std::string cluster) {
-    return checked(yaml("apiVersion: lambda.knative.io/v1alpha1\nkind: LambdaAgent\nmetadata: {name: " + name +
-                        ", namespace: ns}\nspec: {image: {repository: r, tag: '1'}, ai: {model: m}, eventing: "
-                        "{rabbitmq: {clusterName: " + cluster + "}}}"));
+    return checked(
+        yaml("apiVersion: lambda.knative.io/v1alpha1\nkind: LambdaAgent\nmetadata: {name: " + name +
+             ", namespace: ns}\nspec: {image: {repository: r, tag: '1'}, ai: {model: m}, eventing: "
+             "{rabbitmq: {clusterName: " +
+             cluster + "}}}"));
   };
   Combined combined = render_all({agent("one", "rmq-a"), agent("two", "rmq-b")});
   ASSERT_EQ(combined.conflicts.size(), 1u);
-  EXPECT_NE(combined.conflicts[0].find("RabbitmqBrokerConfig ns/lambda-broker-config: agents \"one\" and \"two\""),
+  EXPECT_NE(combined.conflicts[0].find(
+                "RabbitmqBrokerConfig ns/lambda-broker-config: agents \"one\" and \"two\""),
             std::string::npos)
       << combined.conflicts[0];
 }
