@@ -17,6 +17,19 @@ struct CommandResult {
   std::string output;  // stdout, then stderr when merged
 };
 
+// Runs a shell command line and collects its output and exit code.
+CommandResult run_shell(const std::string& command) {
+  CommandResult result;
+  FILE* pipe = ::popen(command.c_str(), "r");
+  if (!pipe) return result;
+  char buffer[4096];
+  std::size_t n;
+  while ((n = std::fread(buffer, 1, sizeof buffer, pipe)) > 0) result.output.append(buffer, n);
+  int status = ::pclose(pipe);
+  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return result;
+}
+
 CommandResult run(const std::string& args, bool merge_stderr = true,
                   const std::string& stdin_text = "") {
   std::string command = std::string(LAMBDACTL) + " " + args;
@@ -28,14 +41,7 @@ CommandResult run(const std::string& args, bool merge_stderr = true,
     command += " < " + input_file;
   }
   command += merge_stderr ? " 2>&1" : " 2>/dev/null";
-  CommandResult result;
-  FILE* pipe = ::popen(command.c_str(), "r");
-  if (!pipe) return result;
-  char buffer[4096];
-  std::size_t n;
-  while ((n = std::fread(buffer, 1, sizeof buffer, pipe)) > 0) result.output.append(buffer, n);
-  int status = ::pclose(pipe);
-  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  CommandResult result = run_shell(command);
   if (!input_file.empty()) std::filesystem::remove(input_file);
   return result;
 }
@@ -181,15 +187,10 @@ TEST(Lambdactl, UsageErrorsExitTwo) {
 }
 
 TEST(Kustomize, ConfigBuildsWithRealKubectl) {
-  FILE* pipe = ::popen("kubectl kustomize config/ 2>&1", "r");
-  ASSERT_NE(pipe, nullptr);
-  std::string output;
-  char buffer[4096];
-  std::size_t n;
-  while ((n = std::fread(buffer, 1, sizeof buffer, pipe)) > 0) output.append(buffer, n);
-  int status = ::pclose(pipe);
-  EXPECT_EQ(WEXITSTATUS(status), 0) << output;
-  EXPECT_TRUE(contains(output, "name: lambdaagents.lambda.knative.io")) << output.substr(0, 500);
+  CommandResult r = run_shell("kubectl kustomize config/ 2>&1");
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_TRUE(contains(r.output, "name: lambdaagents.lambda.knative.io"))
+      << r.output.substr(0, 500);
 }
 
 }  // namespace
