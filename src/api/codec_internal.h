@@ -133,17 +133,16 @@ class Decoder {
     out.reserve(array.size());
     bool all_ok = true;
     for (std::size_t i = 0; i < array.size(); ++i) {
+      // A bad item is kept (partly decoded, or empty) so that the items after it keep their
+      // index and validation names them at the path the user wrote.
       T element{};
       if (array[i].is_null()) {
         errors_.invalid(path.index(i), nullptr, "list items may not be null");
         all_ok = false;
-        continue;
-      }
-      if (decode(array[i], element, path.index(i))) {
-        out.push_back(std::move(element));
-      } else {
+      } else if (!decode(array[i], element, path.index(i))) {
         all_ok = false;
       }
+      out.push_back(std::move(element));
     }
     return all_ok;
   }
@@ -211,9 +210,11 @@ class Decoder {
     } else if (in.is_uint64()) {
       return invalid(in, path, "out of range");
     } else if (in.is_double()) {
-      // sigs.k8s.io/yaml turns an integral YAML float (3.0) into a JSON integer; so do we.
+      // sigs.k8s.io/yaml turns an integral YAML float (3.0) into a JSON integer; so do we. An
+      // integer literal too large for 64 bits arrives here as a double too.
       double d = in.get_double();
-      if (std::trunc(d) != d || std::abs(d) > 9.0e15) return wrong_type(in, path, "an integer");
+      if (std::trunc(d) != d) return wrong_type(in, path, "an integer");
+      if (std::abs(d) > 9.0e15) return invalid(in, path, "out of range");
       value = static_cast<std::int64_t>(d);
     } else {
       return wrong_type(in, path, "an integer");

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <set>
 
 #include "api/codec.h"
@@ -15,6 +16,50 @@ namespace {
 namespace json = boost::json;
 
 std::string number_text(double d) { return common::format_number(json::value(d)); }
+
+bool is_ascii_alnum(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+}
+
+// The name part of a label key, or a label value: ([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9].
+bool is_label_name(std::string_view s) {
+  if (s.empty() || s.size() > 63 || !is_ascii_alnum(s.front()) || !is_ascii_alnum(s.back()))
+    return false;
+  return std::all_of(s.begin(), s.end(),
+                     [](char c) { return is_ascii_alnum(c) || c == '-' || c == '_' || c == '.'; });
+}
+
+// Kubernetes' IsQualifiedName: [prefix/]name, the prefix a DNS-1123 subdomain.
+std::optional<std::string> check_qualified_name(std::string_view key) {
+  std::string_view name = key;
+  if (auto slash = key.find('/'); slash != std::string_view::npos) {
+    std::string_view prefix = key.substr(0, slash);
+    name = key.substr(slash + 1);
+    if (prefix.empty() || check_format(Format::kDns1123Subdomain, prefix))
+      return "prefix part must be a lowercase RFC 1123 subdomain (e.g. 'example.com')";
+  }
+  if (!is_label_name(name))
+    return "name part must consist of alphanumeric characters, '-', '_' or '.', and must start "
+           "and end with an alphanumeric character, at most 63 characters (e.g. 'MyName', "
+           "'my.name', '123-abc')";
+  return std::nullopt;
+}
+
+std::optional<std::string> check_label_value(std::string_view value) {
+  if (value.empty() || is_label_name(value)) return std::nullopt;
+  return "a valid label must be an empty string or consist of alphanumeric characters, '-', '_' "
+         "or '.', and must start and end with an alphanumeric character, at most 63 characters";
+}
+
+// What Kubernetes accepts in a container's resources: the standard names, hugepages-<size>, or
+// an extended resource with a domain (nvidia.com/gpu).
+std::optional<std::string> check_resource_name(std::string_view name) {
+  if (name == "cpu" || name == "memory" || name == "ephemeral-storage") return std::nullopt;
+  if (name.starts_with("hugepages-") && Quantity::parse(name.substr(10))) return std::nullopt;
+  if (name.find('/') != std::string_view::npos && !check_qualified_name(name)) return std::nullopt;
+  return "must be a standard resource for containers (cpu, memory, ephemeral-storage, "
+         "hugepages-<size>) or an extended resource with a domain (e.g. nvidia.com/gpu)";
+}
 
 // Checks each field against its declaration: required, enum, range, format, length, items.
 class DeclaredConstraints {
@@ -186,6 +231,20 @@ class CrossFieldRules {
     const ObjectMeta& meta = *agent_.metadata;
     if (!meta.name && !meta.generate_name)
       errors_.required(FieldPath("metadata.name"), "name or generateName is required");
+    // Render copies the labels onto every object it creates: a bad one would be rejected there.
+    if (meta.labels) {
+      for (const auto& [key, value] : *meta.labels) {
+        if (auto problem = check_qualified_name(key))
+          errors_.invalid(FieldPath("metadata.labels"), json::string(key), *problem);
+        if (auto problem = check_label_value(value))
+          errors_.invalid(FieldPath("metadata.labels"), json::string(value), *problem);
+      }
+    }
+    if (meta.annotations) {
+      for (const auto& [key, value] : *meta.annotations)
+        if (auto problem = check_qualified_name(key))
+          errors_.invalid(FieldPath("metadata.annotations"), json::string(key), *problem);
+    }
   }
 
   void check_ai(const AiSpec& ai, const FieldPath& path) {
@@ -201,10 +260,15 @@ class CrossFieldRules {
     if (ai.fallback_model && ai.model && *ai.fallback_model == *ai.model)
       errors_.invalid(path.child("fallbackModel"), json::string(*ai.fallback_model),
                       "must differ from model");
-    if (ai.max_tokens && ai.context_window_size && *ai.max_tokens >= *ai.context_window_size)
-      errors_.invalid(
-          path.child("maxTokens"), *ai.max_tokens,
-          fmt::format("must be less than contextWindowSize ({})", *ai.context_window_size));
+    if (ai.max_tokens && ai.context_window_size && *ai.max_tokens >= *ai.context_window_size) {
+      std::string detail =
+          fmt::format("must be less than contextWindowSize ({})", *ai.context_window_size);
+      if (provider == providers::kAnthropic && *ai.max_tokens == kDefaultAnthropicMaxTokens)
+        detail +=
+            fmt::format("; {} is also the default for provider anthropic when maxTokens is not set",
+                        kDefaultAnthropicMaxTokens);
+      errors_.invalid(path.child("maxTokens"), *ai.max_tokens, std::move(detail));
+    }
     if (provider == providers::kAnthropic && ai.temperature && ai.top_p)
       warnings_.push_back({path.child("topP"),
                            "recent Anthropic models reject requests that set both temperature and "
@@ -300,6 +364,10 @@ class CrossFieldRules {
   static bool is_kpa_metric(std::string_view type) {
     return type == metric_types::kConcurrency || type == metric_types::kRps;
   }
+  static bool is_hpa_metric(std::string_view type) {
+    return type == metric_types::kCpu || type == metric_types::kMemory ||
+           type == metric_types::kPrometheus;
+  }
 
   void check_metrics(const ScalingSpec& scaling, const FieldPath& path) {
     const auto& metrics = *scaling.metrics;
@@ -318,6 +386,7 @@ class CrossFieldRules {
         errors_.required(p.child("name"), "a prometheus metric needs the name of the metric");
       if (type != metric_types::kPrometheus && metric.name)
         errors_.forbidden(p.child("name"), "only a metric of type prometheus has a name");
+      if (!is_kpa_metric(type) && !is_hpa_metric(type)) continue;  // reported as Unsupported value
       if (is_kpa_metric(type)) {
         if (kpa)
           errors_.invalid(p.child("type"), json::string(type),
@@ -369,10 +438,24 @@ class CrossFieldRules {
   }
 
   void check_resources(const ResourceRequirements& resources, const FieldPath& path) {
+    for (auto [list, list_name] :
+         {std::pair{&resources.requests, "requests"}, std::pair{&resources.limits, "limits"}}) {
+      if (!*list) continue;
+      for (const auto& entry : **list)
+        if (auto problem = check_resource_name(entry.first))
+          errors_.invalid(path.child(list_name).key(entry.first), json::string(entry.first),
+                          *problem);
+    }
     if (!resources.requests || !resources.limits) return;
     for (const auto& [name, request] : *resources.requests) {
       auto limit = resources.limits->find(name);
-      if (limit != resources.limits->end() && request > limit->second)
+      if (limit == resources.limits->end()) continue;
+      // Extended resources (a name with a domain: nvidia.com/gpu) cannot be overcommitted.
+      bool extended = name.find('/') != std::string::npos;
+      if (extended && request != limit->second)
+        errors_.invalid(path.child("requests").key(name), json::string(request.text()),
+                        fmt::format("must be equal to {} limit of {}", name, limit->second.text()));
+      else if (request > limit->second)
         errors_.invalid(path.child("requests").key(name), json::string(request.text()),
                         fmt::format("must be less than or equal to {} limit of {}", name,
                                     limit->second.text()));
