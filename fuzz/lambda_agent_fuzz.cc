@@ -18,6 +18,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -75,9 +76,14 @@ bool is_valid_utf8(std::string_view s) {
   return true;
 }
 
+// Strings, and object keys, that are not UTF-8 come back with U+FFFD: not compared.
+bool same_text_after_round_trip(std::string_view written, std::string_view read) {
+  return !is_valid_utf8(written) || written == read;
+}
+
 // Equality up to what json_yaml.h says a YAML round trip may change: integral doubles come back
-// as integers and -0.0 as 0 (numbers compare by value), and strings that are not UTF-8 come
-// back with U+FFFD (not compared).
+// as integers and -0.0 as 0 (numbers compare by value), and text that is not UTF-8 comes back
+// with U+FFFD. Members are compared in order: both the writer and the parser keep it.
 bool same_after_round_trip(const json::value& written, const json::value& read) {
   if (written.is_number() && read.is_number()) {
     if (written.is_double() || read.is_double())
@@ -87,7 +93,7 @@ bool same_after_round_trip(const json::value& written, const json::value& read) 
   if (written.kind() != read.kind()) return false;
   switch (written.kind()) {
     case json::kind::string:
-      return !is_valid_utf8(written.get_string()) || written.get_string() == read.get_string();
+      return same_text_after_round_trip(written.get_string(), read.get_string());
     case json::kind::array: {
       const auto& a = written.get_array();
       const auto& b = read.get_array();
@@ -100,10 +106,10 @@ bool same_after_round_trip(const json::value& written, const json::value& read) 
       const auto& a = written.get_object();
       const auto& b = read.get_object();
       if (a.size() != b.size()) return false;
-      for (const auto& member : a) {
-        const json::value* other = b.if_contains(member.key());
-        if (!other || !same_after_round_trip(member.value(), *other)) return false;
-      }
+      for (auto i = a.begin(), j = b.begin(); i != a.end(); ++i, ++j)
+        if (!same_text_after_round_trip(i->key(), j->key()) ||
+            !same_after_round_trip(i->value(), j->value()))
+          return false;
       return true;
     }
     default:
@@ -122,7 +128,24 @@ void check_codec_round_trip(const api::LambdaAgent& agent, std::string_view what
     fail(std::string(what) + ": decode(encode(a)) != a", common::to_json(encoded));
 }
 
-void check_document(const json::value& document) {
+// What to_yaml_documents writes must read back as the same objects (json_yaml.h).
+void check_yaml_round_trip(const std::vector<json::value>& objects, std::string_view what) {
+  const std::string text = common::to_yaml_documents(objects);
+  auto reread = common::parse_yaml_documents(text);
+  if (!reread)
+    fail(std::string(what) + ": YAML does not parse: " + reread.error().to_string(), text);
+  if (reread->size() != objects.size())
+    fail(std::string(what) + ": YAML reads back as " + std::to_string(reread->size()) +
+             " documents, not " + std::to_string(objects.size()),
+         text);
+  for (std::size_t i = 0; i < objects.size(); ++i)
+    if (!same_after_round_trip(objects[i], (*reread)[i]))
+      fail(std::string(what) + ": object " + std::to_string(i) + " reads back differently",
+           common::to_json(objects[i]) + "\n---\n" + common::to_json((*reread)[i]));
+}
+
+// Returns the defaulted agent when it is valid.
+std::optional<api::LambdaAgent> check_document(const json::value& document) {
   // decode alone, as decode_documents does, including for documents that fail.
   if (document.is_object()) {
     api::LambdaAgent raw;
@@ -141,20 +164,10 @@ void check_document(const json::value& document) {
   if (!(redefaulted == checked.agent))
     fail("apply_defaults is not idempotent", common::to_json(api::encode(checked.agent)));
   check_codec_round_trip(checked.agent, "defaulted agent");
-  if (!checked.ok()) return;
+  if (!checked.ok()) return std::nullopt;
 
   const std::vector<json::value> objects = render::render(checked.agent);
-  const std::string text = common::to_yaml_documents(objects);
-  auto reread = common::parse_yaml_documents(text);
-  if (!reread) fail("rendered YAML does not parse: " + reread.error().to_string(), text);
-  if (reread->size() != objects.size())
-    fail("rendered YAML reads back as " + std::to_string(reread->size()) + " documents, not " +
-             std::to_string(objects.size()),
-         text);
-  for (std::size_t i = 0; i < objects.size(); ++i)
-    if (!same_after_round_trip(objects[i], (*reread)[i]))
-      fail("rendered object " + std::to_string(i) + " reads back differently",
-           common::to_json(objects[i]) + "\n---\n" + common::to_json((*reread)[i]));
+  check_yaml_round_trip(objects, "render");
 
   // The sidecar reads the agent back from the ConfigMap with the same code: it must be valid.
   if (checked.agent.metadata && checked.agent.metadata->name && !objects.empty()) {
@@ -173,6 +186,7 @@ void check_document(const json::value& document) {
       fail("the ConfigMap's agent.yaml is not a valid agent:\n" + sidecar_view.errors.to_string(),
            config->get_string());
   }
+  return std::move(checked.agent);
 }
 
 }  // namespace
@@ -184,6 +198,22 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     (void)documents.error().to_string();
     return 0;
   }
-  for (const auto& document : *documents) check_document(document);
+  // decode_documents reads the same stream as parse_yaml_documents does.
+  const std::vector<api::DecodedAgent> decoded = api::decode_documents(text);
+  if (decoded.size() != documents->size())
+    fail("decode_documents found " + std::to_string(decoded.size()) + " documents, not " +
+             std::to_string(documents->size()),
+         text);
+  for (const auto& agent : decoded) (void)agent.errors.to_string();
+
+  std::vector<api::LambdaAgent> valid;
+  for (const auto& document : *documents)
+    if (auto agent = check_document(document)) valid.push_back(std::move(*agent));
+
+  // Every valid agent of the stream together, as `lambdactl render` of a multi-agent file.
+  if (!valid.empty()) {
+    const render::Combined combined = render::render_all(valid);
+    check_yaml_round_trip(combined.objects, "render_all");
+  }
   return 0;
 }

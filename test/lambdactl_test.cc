@@ -156,6 +156,18 @@ TEST(Lambdactl, RenderRefusesAnInvalidAgentAndPrintsNothingOnStdout) {
   std::filesystem::remove(path);
 }
 
+TEST(Lambdactl, RenderNeedsANameNotAGenerateName) {
+  std::string path = write_temp("generate-name",
+                                "apiVersion: lambda.knative.io/v1alpha1\nkind: LambdaAgent\n"
+                                "metadata: {generateName: agent-}\n"
+                                "spec: {image: {repository: r, tag: '1'}, ai: {model: m}}\n");
+  CommandResult r = run("render -f " + path);
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_TRUE(contains(r.output, "metadata.name: Required value: render needs a name")) << r.output;
+  EXPECT_EQ(run("validate -f " + path).exit_code, 0);
+  std::filesystem::remove(path);
+}
+
 TEST(Lambdactl, DefaultShowsTheFilledInAgent) {
   CommandResult r = run("default -f examples/minimal.yaml", false);
   EXPECT_EQ(r.exit_code, 0);

@@ -193,7 +193,16 @@ int main(int argc, char** argv) {
     std::vector<CheckedAgent> passed;
     if (!check_files(render_files, passed, true)) return 1;
     std::vector<lambda::api::LambdaAgent> agents;
-    for (auto& checked : passed) agents.push_back(std::move(checked.agent));
+    for (auto& checked : passed) {
+      // The API server turns generateName into a name; offline there is no name to derive from.
+      if (!checked.agent.metadata->name) {
+        fmt::print(stderr,
+                   "error: metadata.name: Required value: render needs a name (generateName is "
+                   "resolved by the API server)\n");
+        return 1;
+      }
+      agents.push_back(std::move(checked.agent));
+    }
     lambda::render::Combined combined = lambda::render::render_all(agents, options);
     for (const auto& conflict : combined.conflicts) fmt::print(stderr, "error: {}\n", conflict);
     if (!combined.conflicts.empty()) return 1;
