@@ -147,7 +147,16 @@ json::value lambda_agent_openapi_schema() {
                                  {"description",
                                   "Kind is a string value representing the REST "
                                   "resource this object represents."}}},
-           {"metadata", json::object{{"type", "object"}}},
+           // Kubernetes lets a CRD constrain only name and generateName in metadata; the
+           // agent's name becomes its Knative Service's, a DNS-1035 label.
+           {"metadata",
+            json::object{
+                {"type", "object"},
+                {"properties",
+                 json::object{{"name", json::object{{"type", "string"},
+                                                    {"maxLength", 63},
+                                                    {"pattern", format_spec(Format::kDns1035Label)
+                                                                    .pattern}}}}}}},
            {"spec", std::move(spec)},
            {"status", std::move(status)},
        }},

@@ -24,6 +24,8 @@ inline constexpr std::int32_t kDefaultMetricsPort = 9464;
 inline constexpr std::int32_t kKnativeReservedPorts[] = {8012, 8013, 8022, 9090, 9091, 8008};
 
 inline constexpr std::string_view kDefaultBrokerName = "lambda-broker";
+// The Kubernetes HPA's default scale-down stabilization window (5 minutes).
+inline constexpr std::int64_t kHpaScaleDownStabilizationNs = 300'000'000'000;
 inline constexpr std::string_view kDefaultOllamaEndpoint =
     "http://ollama.ollama.svc.cluster.local:11434";
 inline constexpr std::string_view kDefaultOpenAiEndpoint = "https://api.openai.com/v1";

@@ -32,6 +32,9 @@ inline constexpr std::string_view kEmitEvents = "EMIT_EVENTS";
 inline constexpr std::string_view kEventSource = "EVENT_SOURCE";
 inline constexpr std::string_view kEventTypes = "EVENT_TYPES";
 inline constexpr std::string_view kSink = "K_SINK";
+inline constexpr std::string_view kSubscriptions = "LAMBDA_SUBSCRIPTIONS";
+inline constexpr std::string_view kConversationTtl = "CONVERSATION_TTL";
+inline constexpr std::string_view kMaxConcurrentConversations = "MAX_CONCURRENT_CONVERSATIONS";
 inline constexpr std::string_view kBrokerUrl = "KNATIVE_BROKER_URL";
 inline constexpr std::string_view kMetricsPort = "METRICS_PORT";
 inline constexpr std::string_view kMetricsPath = "METRICS_PATH";
@@ -54,7 +57,7 @@ inline constexpr std::string_view kAnthropicModel = "ANTHROPIC_MODEL";
 // OpenTelemetry's standard variables.
 inline constexpr std::string_view kOtelServiceName = "OTEL_SERVICE_NAME";
 inline constexpr std::string_view kOtelResourceAttributes = "OTEL_RESOURCE_ATTRIBUTES";
-inline constexpr std::string_view kOtelSdkDisabled = "OTEL_SDK_DISABLED";
+inline constexpr std::string_view kOtelTracesExporter = "OTEL_TRACES_EXPORTER";
 inline constexpr std::string_view kOtelEndpoint = "OTEL_EXPORTER_OTLP_ENDPOINT";
 inline constexpr std::string_view kOtelProtocol = "OTEL_EXPORTER_OTLP_PROTOCOL";
 inline constexpr std::string_view kOtelSampler = "OTEL_TRACES_SAMPLER";
@@ -95,10 +98,16 @@ inline constexpr EnvVarDoc kEnvironmentContract[] = {
     {kEventSource, "eventing enabled", "spec.eventing.eventSource"},
     {kEventTypes, "spec.behavior.eventTypes set",
      "comma-separated CloudEvent types the agent emits"},
+    {kSubscriptions, "eventing enabled with subscriptions",
+     "JSON list of {type, source} the agent subscribes to; a source ending in * is a prefix the "
+     "receiver must enforce, since the RabbitMQ broker filters exact values only"},
+    {kConversationTtl, "always", "spec.behavior.conversationTTL (Go duration)"},
+    {kMaxConcurrentConversations, "always", "spec.behavior.maxConcurrentConversations"},
     {kSink, "eventing enabled", "URL of the broker's ingress, where CloudEvents are POSTed"},
     {kBrokerUrl, "eventing enabled", "same as K_SINK, for images that read this name"},
     {kMetricsPort, "metrics enabled",
-     "port the metrics are served on (by the sidecar when enabled, else by the app)"},
+     "port the metrics are served on: set in the sidecar when it is enabled, else in the app; "
+     "a port Knative reserves is replaced by 9464"},
     {kMetricsPath, "metrics enabled", "HTTP path of the metrics"},
     {kLogLevel, "always", "spec.observability.logging.level"},
     {kLogFormat, "always", "spec.observability.logging.format"},
@@ -121,7 +130,8 @@ inline constexpr EnvVarDoc kEnvironmentContract[] = {
     {kAnthropicModel, "sidecar on, or provider anthropic", "spec.ai.model"},
     {kOtelServiceName, "always", "metadata.name"},
     {kOtelResourceAttributes, "always", "service.namespace and lambda.agent attributes"},
-    {kOtelSdkDisabled, "tracing disabled", "\"true\": OpenTelemetry SDKs export nothing"},
+    {kOtelTracesExporter, "tracing disabled",
+     "\"none\": OpenTelemetry SDKs export no traces (metrics are unaffected)"},
     {kOtelEndpoint, "tracing enabled", "OTLP endpoint as a URL (http:// added to host:port)"},
     {kOtelProtocol, "tracing enabled", "grpc for port 4317, else http/protobuf"},
     {kOtelSampler, "tracing enabled", "parentbased_traceidratio"},

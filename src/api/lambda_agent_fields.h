@@ -347,7 +347,9 @@ void describe(V& v, ScalingSpec& s) {
         .range(0, 1000)
         .default_to(0));
   v(s.scale_down_delay, "scaleDownDelay",
-    doc("How long lower demand must last before replicas are removed, 0s to 1h in whole seconds.")
+    doc("How long lower demand must last before replicas are removed, 0s to 1h in whole "
+        "seconds. With a cpu, memory or prometheus metric (the HPA class) only 5m, the HPA's own "
+        "delay, is possible.")
         .duration_range(0, kHour));
   v(s.scale_to_zero_grace_period, "scaleToZeroGracePeriod",
     doc("How long the last replica is kept after traffic stops when minReplicas is 0 (Knative "
@@ -433,8 +435,10 @@ void describe(V& v, EventingSpec& s) {
         .formatted(Format::kCloudEventSource)
         .computed("/<namespace>/<name>"));
   v(s.broker_name, "brokerName",
-    doc("Broker shared by the agents of the namespace.")
-        .formatted(Format::kDns1123Label)
+    doc("Broker shared by the agents of the namespace. At most 48 characters: eventing-rabbitmq "
+        "names its ingress Service <broker>-broker-ingress.")
+        .formatted(Format::kDns1035Label)
+        .length(1, 48)
         .default_to(kDefaultBrokerName));
   v(s.rabbitmq, "rabbitmq",
     doc("RabbitMQ cluster behind the broker; required while eventing is enabled."));

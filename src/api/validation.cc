@@ -204,6 +204,7 @@ class CrossFieldRules {
     if (!agent_.spec) return;
     const LambdaAgentSpec& spec = *agent_.spec;
     FieldPath path("spec");
+    if (spec.image) check_image(*spec.image, path.child("image"));
     if (spec.ai) check_ai(*spec.ai, path.child("ai"));
     if (spec.behavior) check_behavior(spec, path.child("behavior"));
     if (spec.scaling) check_scaling(*spec.scaling, path.child("scaling"));
@@ -212,6 +213,7 @@ class CrossFieldRules {
       check_resources(*spec.sidecar->resources, path.child("sidecar").child("resources"));
     check_eventing(spec, path.child("eventing"));
     check_ports(spec, path);
+    check_sidecar_features(spec, path);
     if (spec.observability) check_observability(spec, path.child("observability"));
     if (spec.env) check_env(*spec.env, path.child("env"));
     if (spec.env_from) check_env_from(*spec.env_from, path.child("envFrom"));
@@ -247,7 +249,28 @@ class CrossFieldRules {
     }
   }
 
+  void check_image(const ImageSpec& image, const FieldPath& path) {
+    if (image.tag && image.tag->starts_with("sha256:"))
+      errors_.invalid(path.child("tag"), json::string(*image.tag),
+                      "is a digest: put it in spec.image.digest");
+    if (image.digest && !image.digest->starts_with("sha256:"))
+      errors_.invalid(path.child("digest"), json::string(*image.digest),
+                      "must be a digest, sha256:<64 hex digits>; a tag goes in spec.image.tag");
+    // Knative resolves tags to digests from its controller's pod, where localhost is itself.
+    if (image.repository && !image.digest &&
+        (image.repository->starts_with("localhost") || image.repository->starts_with("127.")))
+      warnings_.push_back(
+          {path.child("repository"),
+           "Knative resolves image tags from its controller, where this loopback registry is "
+           "not reachable: add it to registries-skipping-tag-resolving in config-deployment, or "
+           "pin a digest"});
+  }
+
   void check_ai(const AiSpec& ai, const FieldPath& path) {
+    if (ai.endpoint && ai.endpoint->find('?') != std::string::npos)
+      errors_.invalid(path.child("endpoint"), json::string(*ai.endpoint),
+                      "must not have a query string: SDKs append paths to the base URL, and "
+                      "credentials belong in apiKeySecret");
     const std::string provider = ai.provider.value_or("");
     bool cloud = provider == providers::kOpenAi || provider == providers::kAnthropic;
     if (cloud && !ai.api_key_secret)
@@ -412,6 +435,13 @@ class CrossFieldRules {
                         fmt::format("must equal targetConcurrency ({}) when both are set",
                                     *scaling.target_concurrency));
     }
+    const ScalingMetric* used = hpa ? &metrics[*hpa] : kpa ? &metrics[*kpa] : nullptr;
+    if (used && scaling.target_concurrency && used->type != metric_types::kConcurrency)
+      warnings_.push_back(
+          {path.child("targetConcurrency"),
+           fmt::format("is not used: the autoscaler follows the {} metric; containerConcurrency "
+                       "is the per-replica limit",
+                       *used->type)});
     if (hpa) {
       if (kpa)
         warnings_.push_back({path.child("metrics").index(*kpa),
@@ -423,12 +453,16 @@ class CrossFieldRules {
         errors_.invalid(path.child("minReplicas"), *scaling.min_replicas,
                         "must be at least 1 with a cpu, memory or prometheus metric (the HPA class "
                         "never scales to zero)");
-      if (scaling.scale_down_delay && scaling.scale_down_delay->nanoseconds() > 0 &&
-          scaling.scale_down_delay->nanoseconds() < 6 * kSecond)
+      // Knative's only HPA knob, the window annotation, sets the HPA's scale-up stabilization
+      // too (serving pkg/reconciler/autoscaling/hpa/resources/hpa.go), so it cannot express a
+      // scale-down delay; the HPA itself waits kHpaScaleDownStabilization before scaling down.
+      if (scaling.scale_down_delay &&
+          scaling.scale_down_delay->nanoseconds() != kHpaScaleDownStabilizationNs)
         errors_.invalid(path.child("scaleDownDelay"),
                         json::string(scaling.scale_down_delay->text()),
-                        "must be 0s or at least 6s with the HPA class (it becomes the HPA's "
-                        "stabilization window)");
+                        "must be 5m or unset with a cpu, memory or prometheus metric: the "
+                        "Kubernetes HPA always waits 5m before scaling down, and Knative's "
+                        "window annotation would delay scaling up as well");
       if (*metrics[*hpa].type == metric_types::kPrometheus)
         warnings_.push_back(
             {path.child("metrics").index(*hpa),
@@ -510,8 +544,9 @@ class CrossFieldRules {
           warnings_.push_back(
               {p.child("source"),
                fmt::format("the RabbitMQ broker filters exact attributes only: the Trigger "
-                           "filters on type, and the prefix \"{}\" is enforced where the "
-                           "event is received",
+                           "filters on type alone, so events of this type from any source "
+                           "reach the agent; the prefix \"{}\" is passed in "
+                           "LAMBDA_SUBSCRIPTIONS for the receiver to enforce",
                            sub.source->substr(0, sub.source->size() - 1))});
       }
     }
@@ -547,6 +582,17 @@ class CrossFieldRules {
       errors_.invalid(
           p, *metrics.port,
           "is the agent container's port (8080); the sidecar serves metrics on its own port");
+  }
+
+  void check_sidecar_features(const LambdaAgentSpec& spec, const FieldPath& path) {
+    bool sidecar_on = spec.sidecar && spec.sidecar->enabled.value_or(false);
+    if (sidecar_on || !spec.behavior || !spec.behavior->intent_detection ||
+        !spec.behavior->intent_detection->enabled.value_or(false))
+      return;
+    warnings_.push_back(
+        {path.child("behavior").child("intentDetection"),
+         "intent detection runs in the lambda-agent sidecar, which is disabled: the image itself "
+         "must detect intents and emit each route's eventType"});
   }
 
   void check_observability(const LambdaAgentSpec& spec, const FieldPath& path) {

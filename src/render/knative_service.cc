@@ -137,7 +137,8 @@ void set_tracing_env(const AgentContext& ctx, EnvList& list) {
     list.set(env::kOtelSamplerArg, number(tracing.sampling_rate.value_or(1.0)));
     capture = tracing.capture_prompts.value_or(false) && tracing.capture_responses.value_or(false);
   } else {
-    list.set(env::kOtelSdkDisabled, "true");
+    // Only traces: OTEL_SDK_DISABLED would also silence metrics served through an OTel SDK.
+    list.set(env::kOtelTracesExporter, "none");
   }
   list.set(env::kOtelCaptureContent, capture ? "true" : "false");
 }
@@ -158,6 +159,26 @@ void set_eventing_env(const AgentContext& ctx, EnvList& list) {
   list.set(env::kSink, sink);
   list.set(env::kBrokerUrl, sink);
   if (eventing.event_source) list.set(env::kEventSource, *eventing.event_source);
+}
+
+// The broker cannot filter source prefixes: the receiver gets the full list to enforce them.
+void set_subscriptions_env(const AgentContext& ctx, EnvList& list) {
+  if (!ctx.eventing_enabled || !ctx.spec.eventing->subscriptions ||
+      ctx.spec.eventing->subscriptions->empty())
+    return;
+  json::array subscriptions;
+  for (const auto& sub : *ctx.spec.eventing->subscriptions) {
+    json::object entry{{"type", sub.event_type.value_or("")}};
+    if (sub.source) entry["source"] = *sub.source;
+    subscriptions.push_back(std::move(entry));
+  }
+  list.set(env::kSubscriptions, common::to_json(subscriptions, false));
+}
+
+void set_metrics_env(const AgentContext& ctx, EnvList& list) {
+  if (!ctx.metrics_enabled) return;
+  list.set(env::kMetricsPort, std::to_string(api::effective_metrics_port(ctx.spec)));
+  list.set(env::kMetricsPath, ctx.spec.observability->metrics->path.value_or("/metrics"));
 }
 
 json::array agent_container_env(const AgentContext& ctx) {
@@ -221,11 +242,13 @@ json::array agent_container_env(const AgentContext& ctx) {
     for (const auto& t : *behavior.event_types) types += (types.empty() ? "" : ",") + t;
     list.set(env::kEventTypes, types);
   }
+  if (behavior.conversation_ttl) list.set(env::kConversationTtl, behavior.conversation_ttl->text());
+  if (behavior.max_concurrent_conversations)
+    list.set(env::kMaxConcurrentConversations,
+             std::to_string(*behavior.max_concurrent_conversations));
   set_eventing_env(ctx, list);
-  if (ctx.metrics_enabled && !ctx.sidecar_enabled) {
-    list.set(env::kMetricsPort, std::to_string(api::effective_metrics_port(ctx.spec)));
-    list.set(env::kMetricsPath, ctx.spec.observability->metrics->path.value_or("/metrics"));
-  }
+  set_subscriptions_env(ctx, list);
+  if (!ctx.sidecar_enabled) set_metrics_env(ctx, list);
   set_logging_env(ctx, list);
   set_tracing_env(ctx, list);
 
@@ -241,6 +264,7 @@ json::array sidecar_env(const AgentContext& ctx) {
   if (ai.api_key_secret) list.set_from_secret(env::kAiApiKey, *ai.api_key_secret);
   if (ai.system_prompt_ref) list.set_from_config_map(env::kSystemPrompt, *ai.system_prompt_ref);
   set_eventing_env(ctx, list);
+  set_metrics_env(ctx, list);
   set_logging_env(ctx, list);
   set_tracing_env(ctx, list);
   return list.take();
@@ -327,15 +351,10 @@ json::object autoscaling_annotations(const AgentContext& ctx, std::string_view c
       std::to_string(scaling.min_replicas.value_or(1));
   if (scaling.max_replicas)
     annotations["autoscaling.knative.dev/max-scale"] = std::to_string(*scaling.max_replicas);
-  if (scaling.scale_down_delay) {
-    // With the HPA class, Knative turns window into the HPA's scale-down stabilization window.
-    if (hpa) {
-      if (scaling.scale_down_delay->nanoseconds() > 0)
-        annotations["autoscaling.knative.dev/window"] = scaling.scale_down_delay->text();
-    } else {
-      annotations["autoscaling.knative.dev/scale-down-delay"] = scaling.scale_down_delay->text();
-    }
-  }
+  // Under the HPA class validation allows only the HPA's own 5m scale-down delay, which needs
+  // no annotation (Knative's window would slow scaling up too).
+  if (scaling.scale_down_delay && !hpa)
+    annotations["autoscaling.knative.dev/scale-down-delay"] = scaling.scale_down_delay->text();
   if (scaling.scale_to_zero_grace_period && scaling.min_replicas.value_or(1) == 0)
     annotations["autoscaling.knative.dev/scale-to-zero-pod-retention-period"] =
         scaling.scale_to_zero_grace_period->text();

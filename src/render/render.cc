@@ -61,6 +61,10 @@ json::value render_config_map(const AgentContext& ctx) {
   config.metadata->name = ctx.name;
   config.metadata->namespace_ = ctx.ns;
   config.spec = ctx.spec;
+  // The sidecar does not need the app's environment, and a value a user put there should not
+  // be copied into one more object.
+  config.spec->env.reset();
+  config.spec->env_from.reset();
   return json::object{
       {"apiVersion", "v1"},
       {"kind", "ConfigMap"},

@@ -113,7 +113,9 @@ TEST(Render, KnativeServiceFollowsThePlatform) {
   EXPECT_EQ(annotations.at("autoscaling.knative.dev/class"), "hpa.autoscaling.knative.dev");
   EXPECT_EQ(annotations.at("autoscaling.knative.dev/metric"), "agent_active_conversations");
   EXPECT_EQ(annotations.at("autoscaling.knative.dev/target"), "50");
-  EXPECT_EQ(annotations.at("autoscaling.knative.dev/window"), "5m");
+  // scaleDownDelay 5m is the HPA's own scale-down delay; Knative's window would slow scale-up.
+  EXPECT_FALSE(annotations.as_object().contains("autoscaling.knative.dev/window"));
+  EXPECT_FALSE(annotations.as_object().contains("autoscaling.knative.dev/scale-down-delay"));
   EXPECT_FALSE(ksvc.at("metadata").as_object().contains("annotations"))
       << "autoscaling belongs on the template";
   const json::value& pod = ksvc.at("spec").at("template").at("spec");
@@ -142,6 +144,13 @@ TEST(Render, KnativeServiceFollowsThePlatform) {
   EXPECT_EQ(env_value(agent, "OTEL_EXPORTER_OTLP_PROTOCOL"), "grpc");
   EXPECT_EQ(env_value(agent, "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT"), "false");
   EXPECT_EQ(env_value(agent, "EMIT_EVENTS"), "true");
+  EXPECT_EQ(env_value(agent, "LAMBDA_SUBSCRIPTIONS"),
+            R"([{"type":"io.homelab.vuln.found","source":"/agent-contracts/*"},)"
+            R"({"type":"io.homelab.exploit.validated","source":"/agent-contracts/*"},)"
+            R"({"type":"io.homelab.alert.fired","source":"/alertmanager/*"}])");
+  const json::value& sidecar = pod.at("containers").at(1);
+  EXPECT_EQ(env_value(sidecar, "METRICS_PORT"), "9464") << "the remapped port, not 9090";
+  EXPECT_EQ(env_value(agent, "METRICS_PORT"), "<unset>") << "the sidecar serves the metrics";
   for (const auto& c : pod.at("containers").as_array())
     for (int reserved : {8012, 8013, 8022, 9090, 9091, 8008}) {
       std::string text = common::to_json(c, false);
@@ -209,6 +218,28 @@ spec:
   EXPECT_EQ(filters.size(), 3u);
   EXPECT_NE(std::find(filters.begin(), filters.end(), R"({"attributes":{"type":"x.y"}})"),
             filters.end());
+}
+
+TEST(Render, TracingOffDisablesOnlyTraces) {
+  auto objects = render(example("minimal"));
+  const json::value& agent = find(objects, "Service", "hello-agent")
+                                 ->at("spec")
+                                 .at("template")
+                                 .at("spec")
+                                 .at("containers")
+                                 .at(0);
+  EXPECT_EQ(env_value(agent, "OTEL_TRACES_EXPORTER"), "none");
+  EXPECT_EQ(env_value(agent, "OTEL_SDK_DISABLED"), "<unset>") << "it would silence metrics too";
+}
+
+TEST(Render, SidecarConfigCarriesNoAppEnvironment) {
+  auto objects = render(example("agent-bruno"));
+  std::string config(find(objects, "ConfigMap", "agent-bruno-lambda-agent")
+                         ->at("data")
+                         .at("agent.yaml")
+                         .as_string());
+  EXPECT_EQ(config.find("EMIT_EVENTS"), std::string::npos) << config;
+  EXPECT_EQ(config.find("envFrom"), std::string::npos) << config;
 }
 
 TEST(Render, OwnerReferencesNeedTheAgentsUid) {
