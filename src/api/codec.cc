@@ -17,6 +17,9 @@ ErrorList decode(const json::value& in, LambdaAgent& out) {
 }
 
 json::value encode(const LambdaAgent& agent) { return Encoder().encode(agent); }
+json::value encode(const EnvVar& var) { return Encoder().encode(var); }
+json::value encode(const EnvFromSource& source) { return Encoder().encode(source); }
+json::value encode(const ResourceRequirements& resources) { return Encoder().encode(resources); }
 
 std::vector<DecodedAgent> decode_documents(std::string_view text) {
   std::vector<DecodedAgent> out;

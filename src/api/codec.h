@@ -22,6 +22,12 @@ ErrorList decode(const boost::json::value& json, LambdaAgent& out);
 
 boost::json::value encode(const LambdaAgent& agent);
 
+// The Kubernetes core/v1 types the spec embeds encode to exactly their Kubernetes JSON, which
+// is what render puts into the containers it creates.
+boost::json::value encode(const EnvVar& var);
+boost::json::value encode(const EnvFromSource& source);
+boost::json::value encode(const ResourceRequirements& resources);
+
 // One agent read from text (YAML or JSON). Document-level problems (not YAML, not an object)
 // come back as a single error at the root path.
 struct DecodedAgent {

@@ -2,6 +2,7 @@
 // autoscaling annotations and, when enabled, the lambda-agent sidecar.
 #include <fmt/format.h>
 
+#include "api/codec.h"
 #include "api/defaults.h"
 #include "api/environment_contract.h"
 #include "api/validation.h"
@@ -14,25 +15,6 @@ namespace {
 namespace env = api::env;
 
 std::string number(double d) { return common::format_number(json::value(d)); }
-
-json::value quantity_value(const api::Quantity& q) {
-  if (q.written_as_number()) {
-    if (auto parsed = common::parse_json(q.text())) return *parsed;
-  }
-  return json::string(q.text());
-}
-
-json::object resources_json(const api::ResourceRequirements& resources) {
-  json::object out;
-  for (auto [list, name] :
-       {std::pair{&resources.requests, "requests"}, std::pair{&resources.limits, "limits"}}) {
-    if (!*list) continue;
-    json::object quantities;
-    for (const auto& [resource, quantity] : **list) quantities[resource] = quantity_value(quantity);
-    out[name] = std::move(quantities);
-  }
-  return out;
-}
 
 // An ordered list of env entries where a later set() of the same name replaces the earlier one.
 class EnvList {
@@ -67,56 +49,6 @@ class EnvList {
  private:
   json::array entries_;
 };
-
-json::object key_selector_json(const api::KeySelector& s) {
-  json::object out{{"name", s.name.value_or("")}, {"key", s.key.value_or("")}};
-  if (s.optional) out["optional"] = *s.optional;
-  return out;
-}
-
-json::object user_env_entry(const api::EnvVar& var) {
-  json::object entry{{"name", var.name.value_or("")}};
-  if (var.value) entry["value"] = *var.value;
-  if (var.value_from) {
-    const api::EnvVarSource& from = *var.value_from;
-    json::object source;
-    if (from.secret_key_ref) source["secretKeyRef"] = key_selector_json(*from.secret_key_ref);
-    if (from.config_map_key_ref)
-      source["configMapKeyRef"] = key_selector_json(*from.config_map_key_ref);
-    if (from.field_ref) {
-      json::object field{{"fieldPath", from.field_ref->field_path.value_or("")}};
-      if (from.field_ref->api_version) field["apiVersion"] = *from.field_ref->api_version;
-      source["fieldRef"] = std::move(field);
-    }
-    if (from.resource_field_ref) {
-      json::object resource{{"resource", from.resource_field_ref->resource.value_or("")}};
-      if (from.resource_field_ref->container_name)
-        resource["containerName"] = *from.resource_field_ref->container_name;
-      if (from.resource_field_ref->divisor)
-        resource["divisor"] = quantity_value(*from.resource_field_ref->divisor);
-      source["resourceFieldRef"] = std::move(resource);
-    }
-    entry["valueFrom"] = std::move(source);
-  }
-  return entry;
-}
-
-json::array env_from_json(const std::vector<api::EnvFromSource>& sources) {
-  json::array out;
-  for (const auto& source : sources) {
-    json::object entry;
-    if (source.prefix) entry["prefix"] = *source.prefix;
-    for (auto [ref, name] : {std::pair{&source.config_map_ref, "configMapRef"},
-                             std::pair{&source.secret_ref, "secretRef"}}) {
-      if (!*ref) continue;
-      json::object target{{"name", (*ref)->name.value_or("")}};
-      if ((*ref)->optional) target["optional"] = *(*ref)->optional;
-      entry[name] = std::move(target);
-    }
-    out.push_back(std::move(entry));
-  }
-  return out;
-}
 
 // OTLP exporters want a URL; the ADR writes host:port. 4317 is OTLP's gRPC port by convention.
 void set_tracing_env(const AgentContext& ctx, EnvList& list) {
@@ -253,7 +185,7 @@ json::array agent_container_env(const AgentContext& ctx) {
   set_tracing_env(ctx, list);
 
   if (ctx.spec.env)
-    for (const auto& var : *ctx.spec.env) list.put(user_env_entry(var));
+    for (const auto& var : *ctx.spec.env) list.put(api::encode(var).as_object());
   return list.take();
 }
 
@@ -281,9 +213,12 @@ json::object agent_container(const AgentContext& ctx) {
        json::array{json::object{{"name", "http1"}, {"containerPort", api::kUserContainerPort}}}},
       {"env", agent_container_env(ctx)},
   };
-  if (ctx.spec.env_from && !ctx.spec.env_from->empty())
-    container["envFrom"] = env_from_json(*ctx.spec.env_from);
-  if (ctx.spec.resources) container["resources"] = resources_json(*ctx.spec.resources);
+  if (ctx.spec.env_from && !ctx.spec.env_from->empty()) {
+    json::array env_from;
+    for (const auto& source : *ctx.spec.env_from) env_from.push_back(api::encode(source));
+    container["envFrom"] = std::move(env_from);
+  }
+  if (ctx.spec.resources) container["resources"] = api::encode(*ctx.spec.resources);
   const auto& health = ctx.spec.behavior->health_check;
   if (health && health->enabled.value_or(false)) {
     // queue-proxy runs HTTP readiness probes of the serving container; the port is implied.
@@ -307,7 +242,7 @@ json::object sidecar_container(const AgentContext& ctx) {
            {"name", "lambda-agent-config"}, {"mountPath", kConfigMountPath}, {"readOnly", true}}}},
   };
   if (ctx.spec.sidecar->resources)
-    container["resources"] = resources_json(*ctx.spec.sidecar->resources);
+    container["resources"] = api::encode(*ctx.spec.sidecar->resources);
   return container;
 }
 
