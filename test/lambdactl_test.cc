@@ -8,9 +8,12 @@
 #include <sstream>
 #include <string>
 
+#include "api/test_util.h"
 #include "common/json_yaml.h"
 
 namespace {
+
+using lambda::testing::read_project_file;
 
 struct CommandResult {
   int exit_code = -1;
@@ -51,13 +54,6 @@ std::string write_temp(const std::string& name, const std::string& text) {
       std::filesystem::temp_directory_path() / (name + "-" + std::to_string(::getpid()) + ".yaml");
   std::ofstream(path) << text;
   return path;
-}
-
-std::string read(const std::string& relative) {
-  std::ifstream file(std::string(LAMBDA_SOURCE_DIR) + "/" + relative);
-  std::ostringstream out;
-  out << file.rdbuf();
-  return out.str();
 }
 
 bool contains(const std::string& haystack, const std::string& needle) {
@@ -108,7 +104,7 @@ spec:
 
 TEST(Lambdactl, ValidateChecksEveryDocumentOfAStream) {
   CommandResult r = run("validate -f -", true,
-                        read("examples/minimal.yaml") + "---\n" +
+                        read_project_file("examples/minimal.yaml") + "---\n" +
                             "apiVersion: lambda.knative.io/v1alpha1\nkind: LambdaAgent\nmetadata: "
                             "{name: b}\nspec: {}\n");
   EXPECT_EQ(r.exit_code, 1);
@@ -134,7 +130,7 @@ TEST(Lambdactl, MissingFileIsAClearError) {
 TEST(Lambdactl, RenderYamlIsTheGoldenOutput) {
   CommandResult r = run("render -f examples/agent-bruno.yaml", false);
   EXPECT_EQ(r.exit_code, 0);
-  EXPECT_EQ(r.output, read("testdata/golden/agent-bruno.yaml"));
+  EXPECT_EQ(r.output, read_project_file("testdata/golden/agent-bruno.yaml"));
 }
 
 TEST(Lambdactl, RenderJsonIsAKubernetesList) {
@@ -179,7 +175,7 @@ TEST(Lambdactl, DefaultShowsTheFilledInAgent) {
 TEST(Lambdactl, CrdIsTheCommittedFile) {
   CommandResult r = run("crd", false);
   EXPECT_EQ(r.exit_code, 0);
-  EXPECT_EQ(r.output, read("config/crd/bases/lambda.knative.io_lambdaagents.yaml"));
+  EXPECT_EQ(r.output, read_project_file("config/crd/bases/lambda.knative.io_lambdaagents.yaml"));
 }
 
 TEST(Lambdactl, HelpTeachesTheCommands) {

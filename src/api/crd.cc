@@ -68,6 +68,13 @@ class SchemaBuilder {
     }
   };
 
+  // Integral bounds print as integers (minimum: 0, not 0.0) so the schema reads like upstream
+  // CRDs.
+  static json::value bound(double d) {
+    auto i = static_cast<std::int64_t>(d);
+    return static_cast<double>(i) == d ? json::value(i) : json::value(d);
+  }
+
   static void decorate(json::object& schema, const FieldDoc& doc, bool is_string) {
     json::object decorated;
     decorated["description"] = doc.description;
@@ -77,8 +84,8 @@ class SchemaBuilder {
       for (auto v : doc.enum_values) values.push_back(json::string(v));
       decorated["enum"] = std::move(values);
     }
-    if (doc.minimum) decorated["minimum"] = *doc.minimum;
-    if (doc.maximum) decorated["maximum"] = *doc.maximum;
+    if (doc.minimum) decorated["minimum"] = bound(*doc.minimum);
+    if (doc.maximum) decorated["maximum"] = bound(*doc.maximum);
     if (is_string && doc.format != Format::kNone) {
       const FormatSpec& spec = format_spec(doc.format);
       if (!spec.pattern.empty()) decorated["pattern"] = spec.pattern;
@@ -95,23 +102,6 @@ class SchemaBuilder {
     schema = std::move(decorated);
   }
 };
-
-// Integral bounds print as integers (minimum: 0, not 0.0) so the schema reads like upstream CRDs.
-void integral_bounds(json::value& node) {
-  if (node.is_object()) {
-    for (auto& member : node.as_object()) {
-      if ((member.key() == "minimum" || member.key() == "maximum") && member.value().is_double()) {
-        double d = member.value().get_double();
-        if (d == static_cast<double>(static_cast<std::int64_t>(d)))
-          member.value() = static_cast<std::int64_t>(d);
-      } else {
-        integral_bounds(member.value());
-      }
-    }
-  } else if (node.is_array()) {
-    for (auto& element : node.as_array()) integral_bounds(element);
-  }
-}
 
 json::object printer_column(std::string_view name, std::string_view type, std::string_view path,
                             std::string_view description, int priority = 0) {
@@ -161,7 +151,6 @@ json::value lambda_agent_openapi_schema() {
            {"status", std::move(status)},
        }},
   };
-  integral_bounds(schema);
   return schema;
 }
 
