@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -12,8 +13,15 @@
 
 namespace lambda::testing {
 
-inline std::string read_project_file(const std::string& relative) {
-  std::ifstream file(std::string(LAMBDA_SOURCE_DIR) + "/" + relative, std::ios::binary);
+// A path object rather than string concatenation: g++ 12 at -O2 reports a false -Warray-bounds on
+// `std::string(LITERAL) + ...` for some literal lengths, so the build would depend on where the
+// checkout lives.
+inline std::filesystem::path project_path(std::string_view relative) {
+  return std::filesystem::path(LAMBDA_SOURCE_DIR) / relative;
+}
+
+inline std::string read_project_file(std::string_view relative) {
+  std::ifstream file(project_path(relative), std::ios::binary);
   std::ostringstream buffer;
   buffer << file.rdbuf();
   return buffer.str();

@@ -16,6 +16,7 @@ namespace lambda::render {
 namespace {
 
 namespace json = boost::json;
+using lambda::testing::project_path;
 using lambda::testing::read_project_file;
 using lambda::testing::yaml;
 
@@ -59,7 +60,7 @@ TEST_P(Golden, RenderMatchesCommittedFile) {
   std::string rendered = common::to_yaml_documents(render(example(name)));
   std::string path = "testdata/golden/" + name + ".yaml";
   if (std::getenv("LAMBDA_UPDATE_GOLDEN")) {
-    std::ofstream(std::string(LAMBDA_SOURCE_DIR) + "/" + path, std::ios::binary) << rendered;
+    std::ofstream(project_path(path), std::ios::binary) << rendered;
     GTEST_SKIP() << "updated " << path;
   }
   EXPECT_EQ(read_project_file(path), rendered)
@@ -68,8 +69,7 @@ TEST_P(Golden, RenderMatchesCommittedFile) {
 
 std::vector<std::string> example_names() {
   std::vector<std::string> names;
-  for (const auto& entry :
-       std::filesystem::directory_iterator(std::string(LAMBDA_SOURCE_DIR) + "/examples"))
+  for (const auto& entry : std::filesystem::directory_iterator(project_path("examples")))
     if (entry.path().extension() == ".yaml") names.push_back(entry.path().stem().string());
   std::sort(names.begin(), names.end());
   return names;
