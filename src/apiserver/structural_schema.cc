@@ -1228,21 +1228,31 @@ std::string regex_error_code(const std::regex_error& e) {
   }
 }
 
-// Compiles once; the polynomial (Thompson NFA) executor keeps matching linear in the input and
-// free of deep recursion, as RE2 is.
+// Compiles once. The polynomial (Thompson NFA) executor keeps matching free of backtracking and
+// of recursion proportional to the input, as RE2 is; the leading [\s\S]*? turns Go's unanchored
+// search into one pass (std::regex_search would restart the NFA at every offset: quadratic).
 tl::expected<std::regex, std::string> compile_pattern(std::string_view pattern) {
   auto translated = translate_pattern(pattern);
   if (!translated) return tl::unexpected(translated.error());
   auto flags = std::regex::ECMAScript | std::regex::nosubs | std::regex_constants::__polynomial;
   if (translated->icase) flags |= std::regex::icase;
   try {
-    return std::regex(translated->ecmascript, flags);
+    return std::regex("[\\s\\S]*?(?:" + translated->ecmascript + ")", flags);
   } catch (const std::regex_error& e) {
     return tl::unexpected("error parsing regexp: " + regex_error_code(e) + ": `" +
                           std::string(pattern) + "`");
   } catch (const std::exception&) {
     return tl::unexpected("error parsing regexp: expression too large: `" + std::string(pattern) +
                           "`");
+  }
+}
+
+bool pattern_matches(const std::regex& regex, std::string_view subject) {
+  try {
+    return std::regex_search(subject.begin(), subject.end(), regex,
+                             std::regex_constants::match_continuous);
+  } catch (const std::exception&) {
+    return false;
   }
 }
 
@@ -1464,13 +1474,7 @@ Result validate_string(const Node& s, const std::string& path, const std::string
                      in_body(path) + " is too long to be matched against '" + s.pattern + "'",
                      value});
     }
-    bool matched = false;
-    try {
-      matched = std::regex_search(data.begin(), data.end(), *s.regex);
-    } catch (const std::exception&) {
-      matched = false;
-    }
-    if (!matched) {
+    if (!pattern_matches(*s.regex, data)) {
       return failed(
           {Code::kPattern, path, in_body(path) + " should match '" + s.pattern + "'", value});
     }
