@@ -2316,7 +2316,7 @@ std::unique_ptr<Node> Compiler::build(const json::value& v, const std::string& p
     node->types = {node->type};
   }
   const auto id = text("id");
-  text("$schema");
+  text("$schema");  // decoded only to report a value of the wrong type
   const json::object* pattern_properties = object_member("patternProperties");
   const json::object* definitions = object_member("definitions");
   const json::object* properties = object_member("properties");
@@ -2438,16 +2438,16 @@ std::unique_ptr<Node> Compiler::build(const json::value& v, const std::string& p
 void Compiler::check_list_and_map_extensions(const Node& node, const json::object& o,
                                              const std::string& path) {
   const std::string type_path = child(path, "type");
-  const auto require_type = [&](std::string_view wanted, std::string_view detail) {
+  // The type an extension needs: Required when absent, Invalid when another.
+  const auto require_type = [&](std::string_view detail) {
     if (node.type.empty()) {
       spec(required_cause(type_path, detail));
     } else {
       spec(invalid_cause(type_path, json::value(node.type), detail));
     }
-    (void)wanted;
   };
   if (node.map_type && node.type != "object") {
-    require_type("object", "must be object if x-kubernetes-map-type is specified");
+    require_type("must be object if x-kubernetes-map-type is specified");
   }
   if (node.map_type && *node.map_type != "atomic" && *node.map_type != "granular") {
     spec(not_supported_cause(child(path, "x-kubernetes-map-type"), json::value(*node.map_type),
@@ -2455,7 +2455,7 @@ void Compiler::check_list_and_map_extensions(const Node& node, const json::objec
   }
   const Node* items = node.items.get();
   if (node.list_type && node.type != "array") {
-    require_type("array", "must be array if x-kubernetes-list-type is specified");
+    require_type("must be array if x-kubernetes-list-type is specified");
   } else if (node.list_type == "set" && items != nullptr) {
     const std::string detail = "must be atomic as item of a list with x-kubernetes-list-type=set";
     if (items->type == "array" && items->list_type && *items->list_type != "atomic") {

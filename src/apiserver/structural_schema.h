@@ -20,8 +20,8 @@
 //   compile(), as are patterns over kMaxPatternBytes. A string longer than kMaxPatternSubjectBytes
 //   is not matched but reported as too long to match. Classes and `.` work on bytes, not on code
 //   points.
-// - Formats: date-time, date, byte, uuid(3|4|5), hostname, ipv4, ipv6, cidr, mac, email and
-//   password are checked; other formats kube-apiserver knows (uri, duration, isbn, ...) are
+// - Formats: date-time, date, byte, uuid(3|4|5), hostname, ipv4, ipv6, cidr, mac, email, ssn,
+//   hexcolor and password are checked; other formats kube-apiserver knows (uri, duration, ...) are
 //   accepted unchecked. int32/int64/float/double are dropped by kube-apiserver for custom
 //   resources (it validates no range), and so here. Hostname treats every non-ASCII code point as
 //   a letter; email is a pragmatic subset of net/mail.
