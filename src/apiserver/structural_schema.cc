@@ -1228,21 +1228,31 @@ std::string regex_error_code(const std::regex_error& e) {
   }
 }
 
-// Compiles once; the polynomial (Thompson NFA) executor keeps matching linear in the input and
-// free of deep recursion, as RE2 is.
+// Compiles once. The polynomial (Thompson NFA) executor keeps matching free of backtracking and
+// of recursion proportional to the input, as RE2 is; the leading [\s\S]*? turns Go's unanchored
+// search into one pass (std::regex_search would restart the NFA at every offset: quadratic).
 tl::expected<std::regex, std::string> compile_pattern(std::string_view pattern) {
   auto translated = translate_pattern(pattern);
   if (!translated) return tl::unexpected(translated.error());
   auto flags = std::regex::ECMAScript | std::regex::nosubs | std::regex_constants::__polynomial;
   if (translated->icase) flags |= std::regex::icase;
   try {
-    return std::regex(translated->ecmascript, flags);
+    return std::regex("[\\s\\S]*?(?:" + translated->ecmascript + ")", flags);
   } catch (const std::regex_error& e) {
     return tl::unexpected("error parsing regexp: " + regex_error_code(e) + ": `" +
                           std::string(pattern) + "`");
   } catch (const std::exception&) {
     return tl::unexpected("error parsing regexp: expression too large: `" + std::string(pattern) +
                           "`");
+  }
+}
+
+bool pattern_matches(const std::regex& regex, std::string_view subject) {
+  try {
+    return std::regex_search(subject.begin(), subject.end(), regex,
+                             std::regex_constants::match_continuous);
+  } catch (const std::exception&) {
+    return false;
   }
 }
 
@@ -1464,13 +1474,7 @@ Result validate_string(const Node& s, const std::string& path, const std::string
                      in_body(path) + " is too long to be matched against '" + s.pattern + "'",
                      value});
     }
-    bool matched = false;
-    try {
-      matched = std::regex_search(data.begin(), data.end(), *s.regex);
-    } catch (const std::exception&) {
-      matched = false;
-    }
-    if (!matched) {
+    if (!pattern_matches(*s.regex, data)) {
       return failed(
           {Code::kPattern, path, in_body(path) + " should match '" + s.pattern + "'", value});
     }
@@ -2312,7 +2316,7 @@ std::unique_ptr<Node> Compiler::build(const json::value& v, const std::string& p
     node->types = {node->type};
   }
   const auto id = text("id");
-  text("$schema");
+  text("$schema");  // decoded only to report a value of the wrong type
   const json::object* pattern_properties = object_member("patternProperties");
   const json::object* definitions = object_member("definitions");
   const json::object* properties = object_member("properties");
@@ -2434,16 +2438,16 @@ std::unique_ptr<Node> Compiler::build(const json::value& v, const std::string& p
 void Compiler::check_list_and_map_extensions(const Node& node, const json::object& o,
                                              const std::string& path) {
   const std::string type_path = child(path, "type");
-  const auto require_type = [&](std::string_view wanted, std::string_view detail) {
+  // The type an extension needs: Required when absent, Invalid when another.
+  const auto require_type = [&](std::string_view detail) {
     if (node.type.empty()) {
       spec(required_cause(type_path, detail));
     } else {
       spec(invalid_cause(type_path, json::value(node.type), detail));
     }
-    (void)wanted;
   };
   if (node.map_type && node.type != "object") {
-    require_type("object", "must be object if x-kubernetes-map-type is specified");
+    require_type("must be object if x-kubernetes-map-type is specified");
   }
   if (node.map_type && *node.map_type != "atomic" && *node.map_type != "granular") {
     spec(not_supported_cause(child(path, "x-kubernetes-map-type"), json::value(*node.map_type),
@@ -2451,7 +2455,7 @@ void Compiler::check_list_and_map_extensions(const Node& node, const json::objec
   }
   const Node* items = node.items.get();
   if (node.list_type && node.type != "array") {
-    require_type("array", "must be array if x-kubernetes-list-type is specified");
+    require_type("must be array if x-kubernetes-list-type is specified");
   } else if (node.list_type == "set" && items != nullptr) {
     const std::string detail = "must be atomic as item of a list with x-kubernetes-list-type=set";
     if (items->type == "array" && items->list_type && *items->list_type != "atomic") {

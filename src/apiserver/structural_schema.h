@@ -14,12 +14,14 @@
 // (name syntax, labels, ...) and of embedded resources is validated elsewhere.
 //
 // Deliberate deviations, each because the real thing is Go-specific:
-// - `pattern` is compiled with std::regex (ECMAScript, polynomial executor) instead of RE2: Go-only
-//   syntax ((?i) aside, \p{..}, \z, named groups) is refused at compile(); a string longer than
-//   kMaxPatternSubjectBytes is not matched but reported as too long to match. Classes and `.`
-//   work on bytes, not on code points.
-// - Formats: date-time, date, byte, uuid(3|4|5), hostname, ipv4, ipv6, cidr, mac, email and
-//   password are checked; other formats kube-apiserver knows (uri, duration, isbn, ...) are
+// - `pattern` is compiled with std::regex (ECMAScript, its polynomial executor: linear in the
+//   input, no backtracking) instead of RE2. RE2 syntax with an ECMAScript equivalent is rewritten
+//   (\A, \z, \Q..\E, (?P<n>..), a leading (?i)); \p{..}, lookaround and flag groups are refused at
+//   compile(), as are patterns over kMaxPatternBytes. A string longer than kMaxPatternSubjectBytes
+//   is not matched but reported as too long to match. Classes and `.` work on bytes, not on code
+//   points.
+// - Formats: date-time, date, byte, uuid(3|4|5), hostname, ipv4, ipv6, cidr, mac, email, ssn,
+//   hexcolor and password are checked; other formats kube-apiserver knows (uri, duration, ...) are
 //   accepted unchecked. int32/int64/float/double are dropped by kube-apiserver for custom
 //   resources (it validates no range), and so here. Hostname treats every non-ASCII code point as
 //   a letter; email is a pragmatic subset of net/mail.
@@ -28,6 +30,9 @@
 //
 // Ownership: a StructuralSchema keeps its own copy of the schema JSON; copies share it (cheap).
 // Pointers returned by at() live as long as any copy.
+// Bounds: every algorithm recurses along the schema (at most kMaxSchemaDepth levels); only
+// undeclared arrays of arrays, value comparisons and messages follow the data, which the
+// common parsers limit to common::kMaxNestingDepth levels.
 // Thread-safety: immutable after compile(); every const member may be called concurrently.
 #pragma once
 
@@ -48,8 +53,9 @@ namespace lambda::apiserver {
 // each count one level) compile() accepts; every algorithm here recurses along the schema.
 inline constexpr std::size_t kMaxSchemaDepth = 64;
 
-// Longest `pattern` compile() accepts: std::regex compiles recursively, one frame per term.
-inline constexpr std::size_t kMaxPatternBytes = 4096;
+// Longest `pattern` compile() accepts: std::regex compiles recursively, one frame per term
+// (about 100 bytes of stack per character, 500 under AddressSanitizer).
+inline constexpr std::size_t kMaxPatternBytes = 2048;
 
 // Longest string matched against a `pattern`; longer strings get a FieldValueInvalid cause
 // "... is too long to be matched against '<pattern>'" instead (RE2 would match them).
@@ -105,9 +111,8 @@ class StructuralSchema {
   // The schema as given to compile().
   const boost::json::value& json() const;
 
-  struct Impl;
-
  private:
+  struct Impl;
   explicit StructuralSchema(std::shared_ptr<const Impl> impl) : impl_(std::move(impl)) {}
   std::shared_ptr<const Impl> impl_;
 };
