@@ -60,22 +60,38 @@ json::value Status::to_json() const {
 
 std::string_view Status::reason_for_code(int http_code) {
   switch (http_code) {
-    case 400: return reason::kBadRequest;
-    case 401: return reason::kUnauthorized;
-    case 403: return reason::kForbidden;
-    case 404: return reason::kNotFound;
-    case 405: return reason::kMethodNotAllowed;
-    case 406: return reason::kNotAcceptable;
-    case 409: return reason::kConflict;
-    case 410: return reason::kGone;
-    case 413: return reason::kRequestEntityTooLarge;
-    case 415: return reason::kUnsupportedMediaType;
-    case 422: return reason::kInvalid;
-    case 429: return reason::kTooManyRequests;
-    case 500: return reason::kInternalError;
-    case 503: return reason::kServiceUnavailable;
-    case 504: return reason::kTimeout;
-    default: return {};
+    case 400:
+      return reason::kBadRequest;
+    case 401:
+      return reason::kUnauthorized;
+    case 403:
+      return reason::kForbidden;
+    case 404:
+      return reason::kNotFound;
+    case 405:
+      return reason::kMethodNotAllowed;
+    case 406:
+      return reason::kNotAcceptable;
+    case 409:
+      return reason::kConflict;
+    case 410:
+      return reason::kGone;
+    case 413:
+      return reason::kRequestEntityTooLarge;
+    case 415:
+      return reason::kUnsupportedMediaType;
+    case 422:
+      return reason::kInvalid;
+    case 429:
+      return reason::kTooManyRequests;
+    case 500:
+      return reason::kInternalError;
+    case 503:
+      return reason::kServiceUnavailable;
+    case 504:
+      return reason::kTimeout;
+    default:
+      return {};
   }
 }
 
@@ -86,7 +102,8 @@ Status Status::from_response(int http_code, std::string_view body) {
     if (str(o, "kind") == "Status") {
       Status s;
       s.code = http_code;
-      if (auto* c = o.if_contains("code"); c && c->is_int64()) s.code = static_cast<int>(c->get_int64());
+      if (auto* c = o.if_contains("code"); c && c->is_int64())
+        s.code = static_cast<int>(c->get_int64());
       s.reason = str(o, "reason");
       s.message = str(o, "message");
       if (auto* d = o.if_contains("details"); d && d->is_object()) {
@@ -129,9 +146,9 @@ Status not_found(std::string_view group, std::string_view resource, std::string_
 }
 
 Status already_exists(std::string_view group, std::string_view resource, std::string_view name) {
-  Status s = make(409, reason::kAlreadyExists,
-                  qualified_resource(group, resource) + " \"" + std::string(name) +
-                      "\" already exists");
+  Status s =
+      make(409, reason::kAlreadyExists,
+           qualified_resource(group, resource) + " \"" + std::string(name) + "\" already exists");
   s.name = name;
   s.group = group;
   s.kind = resource;
@@ -165,9 +182,9 @@ Status invalid(std::string_view group, std::string_view kind, std::string_view n
     }
     what += "]";
   }
-  Status s = make(422, reason::kInvalid,
-                  qualified_resource(group, kind) + " \"" + std::string(name) + "\" is invalid: " +
-                      what);
+  Status s =
+      make(422, reason::kInvalid,
+           qualified_resource(group, kind) + " \"" + std::string(name) + "\" is invalid: " + what);
   s.name = name;
   s.group = group;
   s.kind = kind;
