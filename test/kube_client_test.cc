@@ -324,3 +324,42 @@ TEST(ApiServerAuth, RequestsWithoutTheTokenAreUnauthorized) {
 
 }  // namespace
 }  // namespace lambda
+
+namespace lambda {
+namespace {
+
+TEST(ApiServerAuth, ClientCertificateIssuedByTheServerAuthenticates) {
+  auto server = apiserver::ApiServer::start({});
+  ASSERT_TRUE(server);
+  auto cert = (*server)->issue_client_certificate("alice");
+  ASSERT_TRUE(cert) << cert.error();
+  auto connection = (*server)->connection();
+  connection.bearer_token.clear();
+  connection.client_cert_pem = cert->first;
+  connection.client_key_pem = cert->second;
+  auto client = kube::Client::create(connection);
+  ASSERT_TRUE(client) << client.error();
+  auto r = (*client)->get(kNamespaces, "", "default");
+  ASSERT_TRUE(r) << r.error().message;
+}
+
+TEST(ApiServerAuth, WrittenKubeconfigLoadsAndConnectsWithTlsVerification) {
+  auto server = apiserver::ApiServer::start({});
+  ASSERT_TRUE(server);
+  char tmpl[] = "/tmp/lambda-kubeconfig-XXXXXX";
+  std::string dir = ::mkdtemp(tmpl);
+  ASSERT_TRUE((*server)->write_kubeconfig(dir + "/config"));
+  kube::KubeconfigOptions options;
+  options.explicit_path = dir + "/config";
+  auto loaded = kube::load_kubeconfig(options);
+  ASSERT_TRUE(loaded) << loaded.error();
+  EXPECT_FALSE(loaded->ca_pem.empty());
+  EXPECT_FALSE(loaded->insecure_skip_tls_verify);
+  auto client = kube::Client::create(*loaded);
+  ASSERT_TRUE(client);
+  EXPECT_TRUE((*client)->get(kNamespaces, "", "kube-system"));
+  std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace lambda
