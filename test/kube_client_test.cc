@@ -363,3 +363,29 @@ TEST(ApiServerAuth, WrittenKubeconfigLoadsAndConnectsWithTlsVerification) {
 
 }  // namespace
 }  // namespace lambda
+
+namespace lambda {
+namespace {
+
+TEST(ApiServerOpenApi, PublishesVersionThreeDocumentsAndAVersionTwoDocument) {
+  auto server = apiserver::ApiServer::start({});
+  ASSERT_TRUE(server);
+  auto client = kube::Client::create((*server)->connection());
+  auto index = (*client)->request("GET", "/openapi/v3");
+  ASSERT_TRUE(index);
+  EXPECT_NE(index->body.find("\"api/v1\""), std::string::npos);
+  EXPECT_NE(index->body.find("\"apis/apiextensions.k8s.io/v1\""), std::string::npos);
+  auto core = (*client)->request("GET", "/openapi/v3/api/v1");
+  ASSERT_TRUE(core);
+  // kubectl leaves field validation to the server when a PATCH operation declares it.
+  EXPECT_NE(core->body.find("\"fieldValidation\""), std::string::npos);
+  EXPECT_NE(core->body.find("io.k8s.api.core.v1.ConfigMap"), std::string::npos);
+  auto v2 = (*client)->request("GET", "/openapi/v2");
+  ASSERT_TRUE(v2);
+  EXPECT_NE(v2->body.find("\"swagger\":\"2.0\""), std::string::npos);
+  EXPECT_NE(v2->body.find("#/definitions/io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta"),
+            std::string::npos);
+}
+
+}  // namespace
+}  // namespace lambda

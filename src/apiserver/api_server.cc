@@ -313,6 +313,23 @@ void ApiServer::Impl::handle(const std::shared_ptr<http::Exchange>& exchange) {
     return reply(json_response(200, json::object{{"paths", paths}}));
   }
 
+  if (path == "/openapi/v2") {
+    // JSON only: kubectl asks for the protobuf form first and accepts JSON after it.
+    auto accept = http::find_header(req.headers, "Accept").value_or("application/json");
+    if (accept.find("json") == std::string_view::npos &&
+        accept.find("*/*") == std::string_view::npos) {
+      kube::Status s;
+      s.code = 406;
+      s.reason = std::string(kube::reason::kNotAcceptable);
+      s.message = "only application/json is served for /openapi/v2";
+      return reply(status_response(s));
+    }
+    http::Response r;
+    r.status = 200;
+    r.headers.emplace_back("Content-Type", "application/json");
+    r.body = openapi_v2_document();
+    return reply(std::move(r));
+  }
   if (parts[0] == "openapi") {
     if (parts.size() == 2 && parts[1] == "v3") return reply(json_response(200, openapi_v3_index()));
     if (parts.size() >= 3 && parts[1] == "v3") {

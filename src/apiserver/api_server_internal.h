@@ -155,6 +155,7 @@ struct ApiServer::Impl {
 
   // --- openapi.cc ---
   boost::json::value openapi_v3_index() const;
+  std::string openapi_v2_document() const;
   std::optional<std::string> openapi_v3_document(std::string_view group_version) const;
   std::string openapi_v3_hash(std::string_view group_version) const;
 

@@ -243,6 +243,29 @@ std::shared_ptr<const DocumentMap> documents(const ApiServer::Impl& server) {
 }
 }  // namespace
 
+std::string ApiServer::Impl::openapi_v2_document() const {
+  // Swagger 2.0 with every served kind's schema under definitions: clients that still read v2
+  // (older kubectl, client-go's openapi v2 helpers) see the same schemas as v3 readers.
+  json::object definitions;
+  for (const auto& [gv, doc] : *documents(*this)) {
+    auto parsed = common::parse_json(doc.first);
+    if (!parsed) continue;
+    auto* components = parsed->as_object().if_contains("components");
+    auto* schemas = components && components->is_object()
+                        ? components->as_object().if_contains("schemas")
+                        : nullptr;
+    if (!schemas || !schemas->is_object()) continue;
+    for (auto& [name, schema] : schemas->as_object()) definitions[name] = schema;
+  }
+  std::string text = json::serialize(
+      json::object{{"swagger", "2.0"},
+                   {"info", {{"title", "Kubernetes"}, {"version", options.git_version}}},
+                   {"paths", json::object()},
+                   {"definitions", std::move(definitions)}});
+  replace_all(text, "#/components/schemas/", "#/definitions/");
+  return text;
+}
+
 json::value ApiServer::Impl::openapi_v3_index() const {
   json::object paths;
   for (const auto& [gv, doc] : *documents(*this))
