@@ -32,6 +32,18 @@ json::value config_map(const std::string& name) {
       {"data", {{"key", "a value of some length to look like configuration"}}}};
 }
 
+// Resident memory of this process (server, clients and benchmark together), in MiB.
+double rss_mib() {
+  std::FILE* f = std::fopen("/proc/self/status", "r");
+  if (!f) return 0;
+  char line[256];
+  double kib = 0;
+  while (std::fgets(line, sizeof line, f))
+    if (std::sscanf(line, "VmRSS: %lf kB", &kib) == 1) break;
+  std::fclose(f);
+  return kib / 1024;
+}
+
 double seconds_since(Clock::time_point t) {
   return std::chrono::duration<double>(Clock::now() - t).count();
 }
@@ -114,8 +126,10 @@ int main(int argc, char** argv) {
     }
   }
   double create_secs = seconds_since(t0);
-  std::printf("create: %d objects in %.2f s = %.0f objects/s (one client, sequential)\n", objects,
-              create_secs, objects / create_secs);
+  std::printf(
+      "create: %d objects in %.2f s = %.0f objects/s (one client, sequential); "
+      "process RSS %.0f MiB\n",
+      objects, create_secs, objects / create_secs, rss_mib());
 
   constexpr int kRounds = 5;
   double http_secs = 1e9, store_secs = 1e9;
@@ -143,5 +157,6 @@ int main(int argc, char** argv) {
       "watch fan-out: %d watches x %d writes: %.0f events/s delivered; 1 watch: %.0f "
       "events/s; ratio %.1fx; %zu objects stored\n",
       watches, writes, many, one, many / one, (*server)->store().object_count());
+  std::printf("process RSS after the fan-out: %.0f MiB\n", rss_mib());
   return 0;
 }
