@@ -9,6 +9,7 @@
 #include "apiserver/object_meta.h"
 #include "apiserver/patch.h"
 #include "apiserver/structural_schema.h"
+#include "common/base64.h"
 #include "common/json_yaml.h"
 #include "kube/selector.h"
 
@@ -88,57 +89,6 @@ json::value served_value(const ResourceType& t, const ObjectPtr& obj) {
   return copy;
 }
 
-std::string base64url(std::string_view in) {
-  static constexpr char kB64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-  std::string out;
-  std::size_t i = 0;
-  for (; i + 2 < in.size(); i += 3) {
-    unsigned n = (static_cast<unsigned char>(in[i]) << 16) |
-                 (static_cast<unsigned char>(in[i + 1]) << 8) |
-                 static_cast<unsigned char>(in[i + 2]);
-    out += {kB64[n >> 18], kB64[(n >> 12) & 63], kB64[(n >> 6) & 63], kB64[n & 63]};
-  }
-  if (i + 1 == in.size()) {
-    unsigned n = static_cast<unsigned char>(in[i]) << 16;
-    out += {kB64[n >> 18], kB64[(n >> 12) & 63]};
-  } else if (i + 2 == in.size()) {
-    unsigned n =
-        (static_cast<unsigned char>(in[i]) << 16) | (static_cast<unsigned char>(in[i + 1]) << 8);
-    out += {kB64[n >> 18], kB64[(n >> 12) & 63], kB64[(n >> 6) & 63]};
-  }
-  return out;
-}
-
-std::optional<std::string> unbase64url(std::string_view in) {
-  std::string out;
-  unsigned buffer = 0;
-  int bits = 0;
-  for (char c : in) {
-    int v;
-    if (c >= 'A' && c <= 'Z')
-      v = c - 'A';
-    else if (c >= 'a' && c <= 'z')
-      v = c - 'a' + 26;
-    else if (c >= '0' && c <= '9')
-      v = c - '0' + 52;
-    else if (c == '-' || c == '+')
-      v = 62;
-    else if (c == '_' || c == '/')
-      v = 63;
-    else if (c == '=')
-      break;
-    else
-      return std::nullopt;
-    buffer = (buffer << 6) | static_cast<unsigned>(v);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out.push_back(static_cast<char>((buffer >> bits) & 0xFF));
-    }
-  }
-  return out;
-}
-
 struct Selectors {
   std::optional<kube::LabelSelector> labels;
   std::optional<kube::FieldSelector> fields;
@@ -196,6 +146,32 @@ std::string field_manager_from(const http::Request& req, std::string_view query)
   if (auto m = http::query_value(query, "fieldManager")) return *m;
   auto agent = http::find_header(req.headers, "User-Agent").value_or("unknown");
   return std::string(agent.substr(0, agent.find('/')));
+}
+
+// Custom resources: prune, default and validate against the version's schema. Unknown fields
+// are an error, a warning or nothing, as fieldValidation (Strict, Warn, Ignore) asks.
+std::optional<kube::Status> check_against_schema(const ResourceType& type, const std::string& name,
+                                                 json::value& object,
+                                                 const std::string& field_validation,
+                                                 std::vector<std::string>& warnings) {
+  if (!type.schema) return std::nullopt;
+  auto unknown = type.schema->prune(object);
+  if (!unknown.empty()) {
+    if (field_validation == "Strict") {
+      std::string list;
+      for (std::size_t k = 0; k < unknown.size(); ++k)
+        list += (k ? ", " : "") + std::string("unknown field \"") + unknown[k] + "\"";
+      return kube::bad_request(type.kind + " in version \"" + type.version +
+                               "\" cannot be handled as a " + type.kind +
+                               ": strict decoding error: " + list);
+    }
+    if (field_validation != "Ignore")
+      for (const auto& u : unknown) warnings.push_back("unknown field \"" + u + "\"");
+  }
+  type.schema->apply_defaults(object);
+  auto causes = type.schema->validate(object);
+  if (!causes.empty()) return kube::invalid(type.group, type.kind, name, causes);
+  return std::nullopt;
 }
 
 SchemaLookup lookup_for(const ResourceType& type) {
@@ -256,7 +232,7 @@ Result ApiServer::Impl::list(const RequestInfo& info, const http::Request& req,
   std::shared_ptr<const ListSnapshot> snapshot;
   std::size_t offset = 0;
   if (auto token = http::query_value(query, "continue"); token && !token->empty()) {
-    auto decoded = unbase64url(*token);
+    auto decoded = common::base64_decode(*token);
     auto parsed = decoded ? common::parse_json(*decoded) : tl::unexpected(common::ParseError{});
     std::string id;
     if (parsed && parsed->is_object()) {
@@ -302,7 +278,7 @@ Result ApiServer::Impl::list(const RequestInfo& info, const http::Request& req,
     if (!http::query_value(query, "continue") || offset == 0) {
       id = continues->put(*snapshot);
     } else {
-      auto decoded = unbase64url(*http::query_value(query, "continue"));
+      auto decoded = common::base64_decode(*http::query_value(query, "continue"));
       auto parsed = common::parse_json(*decoded);
       id = string_at(*parsed, "id");
     }
@@ -310,7 +286,7 @@ Result ApiServer::Impl::list(const RequestInfo& info, const http::Request& req,
                    {"rv", snapshot->resource_version},
                    {"id", id},
                    {"off", static_cast<std::int64_t>(next)}};
-    token = base64url(json::serialize(t));
+    token = common::base64_encode(json::serialize(t));
     remaining = snapshot->items.size() - next;
   }
 
@@ -445,26 +421,8 @@ Result ApiServer::Impl::create_object(const RequestInfo& info, json::value objec
     if (string_at(object, "type").empty()) o["type"] = "Opaque";
   }
 
-  // Custom resources: prune, default, validate against the schema.
-  if (type.schema) {
-    auto unknown = type.schema->prune(object);
-    if (!unknown.empty()) {
-      if (options.field_validation == "Strict") {
-        std::string list;
-        for (std::size_t k = 0; k < unknown.size(); ++k)
-          list += (k ? ", " : "") + std::string("unknown field \"") + unknown[k] + "\"";
-        return tl::unexpected(kube::bad_request(type.kind + " in version \"" + type.version +
-                                                "\" cannot be handled as a " + type.kind +
-                                                ": strict decoding error: " + list));
-      }
-      if (options.field_validation != "Ignore")
-        for (const auto& u : unknown) warnings.push_back("unknown field \"" + u + "\"");
-    }
-    type.schema->apply_defaults(object);
-    auto schema_causes = type.schema->validate(object);
-    if (!schema_causes.empty())
-      return tl::unexpected(kube::invalid(type.group, type.kind, name, schema_causes));
-  }
+  if (auto error = check_against_schema(type, name, object, options.field_validation, warnings))
+    return tl::unexpected(*error);
   if (type.resource == "customresourcedefinitions") {
     auto served = custom_resource_types(object);
     if (!served) return tl::unexpected(kube::invalid(type.group, type.kind, name, served.error()));
@@ -609,24 +567,8 @@ Result ApiServer::Impl::update_object(const RequestInfo& info, json::value objec
               "metadata.finalizers"}}));
   }
 
-  if (type.schema) {
-    auto unknown = type.schema->prune(object);
-    if (!unknown.empty()) {
-      if (options.field_validation == "Strict") {
-        std::string list;
-        for (std::size_t k = 0; k < unknown.size(); ++k)
-          list += (k ? ", " : "") + std::string("unknown field \"") + unknown[k] + "\"";
-        return tl::unexpected(kube::bad_request(type.kind + " in version \"" + type.version +
-                                                "\" cannot be handled as a " + type.kind +
-                                                ": strict decoding error: " + list));
-      }
-      if (options.field_validation != "Ignore")
-        for (const auto& u : unknown) warnings.push_back("unknown field \"" + u + "\"");
-    }
-    type.schema->apply_defaults(object);
-    auto causes = type.schema->validate(object);
-    if (!causes.empty()) return tl::unexpected(kube::invalid(type.group, type.kind, name, causes));
-  }
+  if (auto error = check_against_schema(type, name, object, options.field_validation, warnings))
+    return tl::unexpected(*error);
   if (type.resource == "customresourcedefinitions") {
     auto served = custom_resource_types(object);
     if (!served) return tl::unexpected(kube::invalid(type.group, type.kind, name, served.error()));

@@ -2,6 +2,7 @@
 
 #include <boost/json.hpp>
 
+#include "common/base64.h"
 #include "common/json_yaml.h"
 
 namespace lambda::kube {
@@ -14,27 +15,6 @@ Status transport_error(const http::ClientError& e) {
   s.reason = std::string(reason::kTransport);
   s.message = std::string(http::to_string(e.kind)) + ": " + e.message;
   return s;
-}
-
-std::string base64(std::string_view in) {
-  static constexpr char kB64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  std::size_t i = 0;
-  for (; i + 2 < in.size(); i += 3) {
-    unsigned n = (static_cast<unsigned char>(in[i]) << 16) |
-                 (static_cast<unsigned char>(in[i + 1]) << 8) |
-                 static_cast<unsigned char>(in[i + 2]);
-    out += {kB64[n >> 18], kB64[(n >> 12) & 63], kB64[(n >> 6) & 63], kB64[n & 63]};
-  }
-  if (i + 1 == in.size()) {
-    unsigned n = static_cast<unsigned char>(in[i]) << 16;
-    out += {kB64[n >> 18], kB64[(n >> 12) & 63], '=', '='};
-  } else if (i + 2 == in.size()) {
-    unsigned n =
-        (static_cast<unsigned char>(in[i]) << 16) | (static_cast<unsigned char>(in[i + 1]) << 8);
-    out += {kB64[n >> 18], kB64[(n >> 12) & 63], kB64[(n >> 6) & 63], '='};
-  }
-  return out;
 }
 
 void add_query(std::string& target, std::string_view name, std::string_view value) {
@@ -77,7 +57,8 @@ tl::expected<std::unique_ptr<Client>, std::string> Client::create(const ClusterC
   client->http_ = std::move(*http_client);
   if (!c.bearer_token.empty() || !c.bearer_token_file.empty())
     client->token_ = std::make_unique<BearerToken>(c);
-  if (!c.username.empty()) client->basic_auth_ = "Basic " + base64(c.username + ":" + c.password);
+  if (!c.username.empty())
+    client->basic_auth_ = "Basic " + common::base64_encode(c.username + ":" + c.password);
   client->limiter_ = std::make_unique<RateLimiter>(options.qps, options.burst);
   return client;
 }
