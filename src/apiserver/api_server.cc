@@ -223,6 +223,7 @@ ApiServer::Impl::~Impl() { shutdown(); }
 void ApiServer::Impl::shutdown() {
   if (stopping.exchange(true)) return;
   if (watches) watches->stop_all();
+  if (admission) admission->shutdown();  // a slow webhook must not hold up the stop
   if (http) http->stop(std::chrono::seconds(2));
   {
     std::lock_guard lock(controller_mutex);
@@ -494,6 +495,7 @@ tl::expected<std::unique_ptr<ApiServer>, std::string> ApiServer::start(ApiServer
   auto store = ObjectStore::open(store_options);
   if (!store) return tl::unexpected("storage: " + store.error());
   impl->store = std::move(*store);
+  impl->admission = std::make_unique<AdmissionChain>(*impl->store);
   impl->continues = std::make_unique<ContinueCache>(options.continue_ttl);
   register_builtin_resources(impl->registry);
   impl->register_stored_crds();

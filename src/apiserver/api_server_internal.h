@@ -16,6 +16,7 @@
 #include <tl/expected.hpp>
 #include <vector>
 
+#include "apiserver/admission.h"
 #include "apiserver/api_server.h"
 #include "apiserver/object_store.h"
 #include "apiserver/resource_registry.h"
@@ -84,6 +85,7 @@ std::shared_ptr<OpenApiCache> make_openapi_cache();
 struct ApiServer::Impl {
   ApiServerOptions options;
   std::unique_ptr<ObjectStore> store;
+  std::unique_ptr<AdmissionChain> admission;  // webhooks of the store's configurations
   ResourceRegistry registry;
   std::optional<http::CertificateAuthority> ca;
   std::string token;
@@ -135,9 +137,11 @@ struct ApiServer::Impl {
   Result update_object(const RequestInfo& info, boost::json::value object, ObjectPtr current,
                        const WriteOptions& options, bool require_resource_version);
   // Deletes now or marks for deletion (finalizers); used by DELETE, GC and namespace deletion.
+  // `admit`: run admission webhooks (client requests); the server's own deletions do not.
   Result delete_object(const ResourceType& type, const ObjectKey& key,
                        std::string propagation_policy, std::optional<std::string> uid_precondition,
-                       std::optional<std::string> rv_precondition, bool dry_run);
+                       std::optional<std::string> rv_precondition, bool dry_run,
+                       bool admit = false);
 
   // --- controllers.cc ---
   void start_controllers();

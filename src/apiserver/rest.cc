@@ -174,6 +174,23 @@ std::optional<kube::Status> check_against_schema(const ResourceType& type, const
   return std::nullopt;
 }
 
+// The request admission webhooks see for a write of `info`'s resource.
+AdmissionRequest admission_request(const RequestInfo& info, AdmissionOperation op, std::string name,
+                                   json::value object, const json::value* old_object,
+                                   const ApiServer::Impl::WriteOptions& options) {
+  AdmissionRequest r;
+  r.operation = op;
+  r.type = info.type.get();
+  r.subresource = info.subresource;
+  r.namespace_name = info.type->namespaced ? info.namespace_name : std::string();
+  r.name = std::move(name);
+  r.object = std::move(object);
+  r.old_object = old_object;
+  r.dry_run = options.dry_run;
+  r.options = admission_options(op, options.dry_run, options.field_manager);
+  return r;
+}
+
 SchemaLookup lookup_for(const ResourceType& type) {
   if (type.schema) {
     auto schema = type.schema;
@@ -335,7 +352,6 @@ Result ApiServer::Impl::create_object(const RequestInfo& info, json::value objec
   const ResourceType& type = *info.type;
   if (!object.is_object())
     return tl::unexpected(kube::bad_request("the request body must be a JSON object"));
-  auto& o = object.as_object();
   std::vector<std::string> warnings;
 
   // Type meta: absent is filled in; present must match the endpoint.
@@ -349,9 +365,8 @@ Result ApiServer::Impl::create_object(const RequestInfo& info, json::value objec
     return tl::unexpected(kube::bad_request("the kind in the data (" + kind +
                                             ") does not match the expected kind (" + type.kind +
                                             ")"));
-  o["apiVersion"] = type.api_version();
-  o["kind"] = type.kind;
-  auto& meta = metadata_of(object);
+  object.as_object()["apiVersion"] = type.api_version();
+  object.as_object()["kind"] = type.kind;
 
   // Namespace: from the URL; the body may repeat it but not contradict it.
   std::string body_ns = meta_string(object, "namespace");
@@ -362,7 +377,7 @@ Result ApiServer::Impl::create_object(const RequestInfo& info, json::value objec
     if (!body_ns.empty() && body_ns != info.namespace_name)
       return tl::unexpected(kube::bad_request(
           "the namespace of the provided object does not match the namespace sent on the request"));
-    meta["namespace"] = info.namespace_name;
+    metadata_of(object)["namespace"] = info.namespace_name;
     auto ns_obj = store->get({"/namespaces", "", info.namespace_name});
     if (!ns_obj) return tl::unexpected(kube::not_found("", "namespaces", info.namespace_name));
     if (!meta_string(ns_obj->object, "deletionTimestamp").empty())
@@ -371,8 +386,22 @@ Result ApiServer::Impl::create_object(const RequestInfo& info, json::value objec
                                                 info.namespace_name +
                                                 " because it is being terminated"));
   } else {
-    meta.erase("namespace");
+    metadata_of(object).erase("namespace");
   }
+
+  // Admission: mutating webhooks, after decoding and the namespace checks,
+  // before the server's own fields, defaults and validation, as in kube-apiserver ---
+  if (admission) {
+    std::string requested_name = meta_string(object, "name");
+    auto mutated = admission->mutate(admission_request(info, AdmissionOperation::kCreate,
+                                                       std::move(requested_name), std::move(object),
+                                                       nullptr, options));
+    if (!mutated) return tl::unexpected(mutated.error());
+    object = std::move(mutated->object);
+    warnings = std::move(mutated->warnings);
+  }
+  auto& o = object.as_object();
+  auto& meta = metadata_of(object);
 
   std::string name = meta_string(object, "name");
   std::string generate = meta_string(object, "generateName");
@@ -427,6 +456,16 @@ Result ApiServer::Impl::create_object(const RequestInfo& info, json::value objec
     auto served = custom_resource_types(object);
     if (!served) return tl::unexpected(kube::invalid(type.group, type.kind, name, served.error()));
     o["status"] = established_crd_status(object, now_text());
+  }
+
+  // Admission: validating webhooks, on the object as it will be stored
+  if (admission) {
+    auto request = admission_request(info, AdmissionOperation::kCreate, name, std::move(object),
+                                     nullptr, options);
+    auto validated = admission->validate(request);
+    object = std::move(request.object);
+    if (!validated) return tl::unexpected(validated.error());
+    warnings.insert(warnings.end(), validated->begin(), validated->end());
   }
 
   if (!options.managed_fields_done) {
@@ -508,6 +547,15 @@ Result ApiServer::Impl::update_object(const RequestInfo& info, json::value objec
   }
 
   const json::value& old = current->object;
+  // Admission: mutating webhooks, before the server restores what the client
+  // may not change and validates ---
+  if (admission) {
+    auto mutated = admission->mutate(admission_request(info, AdmissionOperation::kUpdate, name,
+                                                       std::move(object), &old, options));
+    if (!mutated) return tl::unexpected(mutated.error());
+    object = std::move(mutated->object);
+    warnings = std::move(mutated->warnings);
+  }
   // Status and finalize subresources change only their part; the main resource never changes
   // status when status is a subresource.
   if (info.subresource == "status") {
@@ -585,6 +633,16 @@ Result ApiServer::Impl::update_object(const RequestInfo& info, json::value objec
         generation_relevant(object, type.status_subresource))
       ++generation;
     meta["generation"] = generation;
+  }
+
+  // Admission: validating webhooks, on the object as it will be stored
+  if (admission) {
+    auto request = admission_request(info, AdmissionOperation::kUpdate, name, std::move(object),
+                                     &old, options);
+    auto validated = admission->validate(request);
+    object = std::move(request.object);
+    if (!validated) return tl::unexpected(validated.error());
+    warnings.insert(warnings.end(), validated->begin(), validated->end());
   }
 
   if (!options.managed_fields_done) {
@@ -807,12 +865,12 @@ Result ApiServer::Impl::remove(const RequestInfo& info, const http::Request& req
                             "\": supported values: \"Foreground\", \"Background\", \"Orphan\"",
                         "propagationPolicy"}}));
   return delete_object(*info.type, key_for(*info.type, info.namespace_name, info.name), policy, uid,
-                       rv, dry_run);
+                       rv, dry_run, /*admit=*/true);
 }
 
 Result ApiServer::Impl::delete_object(const ResourceType& type, const ObjectKey& key,
                                       std::string policy, std::optional<std::string> uid_pre,
-                                      std::optional<std::string> rv_pre, bool dry_run) {
+                                      std::optional<std::string> rv_pre, bool dry_run, bool admit) {
   for (int attempt = 0; attempt < kMaxPatchRetries; ++attempt) {
     auto current = store->get(key);
     if (!current) return tl::unexpected(kube::not_found(type.group, type.resource, key.name));
@@ -826,6 +884,22 @@ Result ApiServer::Impl::delete_object(const ResourceType& type, const ObjectKey&
           type.group, type.resource, key.name,
           "Precondition failed: ResourceVersion in precondition: " + *rv_pre +
               ", ResourceVersion in object meta: " + std::to_string(current->resource_version)));
+
+    // Admission: DELETE, with the object being deleted as oldObject
+    std::vector<std::string> admission_warnings;
+    if (admit && admission) {
+      AdmissionRequest request;
+      request.operation = AdmissionOperation::kDelete;
+      request.type = &type;
+      request.namespace_name = key.namespace_name;
+      request.name = key.name;
+      request.old_object = &current->object;
+      request.dry_run = dry_run;
+      request.options = admission_options(AdmissionOperation::kDelete, dry_run, "", policy);
+      auto admitted = admission->admit(std::move(request));
+      if (!admitted) return tl::unexpected(admitted.error());
+      admission_warnings = std::move(admitted->warnings);
+    }
 
     json::value next = current->object;
     auto& meta = metadata_of(next);
@@ -850,6 +924,7 @@ Result ApiServer::Impl::delete_object(const ResourceType& type, const ObjectKey&
       next.as_object()["status"] = json::object{{"phase", "Terminating"}};
     }
     Reply reply;
+    reply.warnings = std::move(admission_warnings);
     if (finalizers.empty() && !namespace_pending) {
       if (dry_run) {
         reply.body = current->object;
@@ -904,7 +979,8 @@ Result ApiServer::Impl::remove_collection(const RequestInfo& info, const http::R
   std::vector<ObjectPtr> deleted;
   for (const auto& [key, obj] : snapshot.items) {
     if (!selectors->matches(obj->object)) continue;
-    auto r = delete_object(*info.type, key, policy, std::nullopt, std::nullopt, dry_run);
+    auto r = delete_object(*info.type, key, policy, std::nullopt, std::nullopt, dry_run,
+                           /*admit=*/true);
     if (!r && !r.error().is(kube::reason::kNotFound)) return r;
     deleted.push_back(obj);
   }
