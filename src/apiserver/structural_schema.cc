@@ -996,9 +996,9 @@ struct TranslatedPattern {
 };
 
 // The part of RE2 syntax with the same meaning in ECMAScript passes through; \A, \z, \a, \Q..\E,
-// \x{..}, (?P<name>..) and a leading (?i) are rewritten; what has no equivalent (\p, lookaround,
-// flag groups, octal/backreferences) or that Go refuses (repeat counts over 1000, bad escapes) is
-// an error worded like Go's regexp/syntax errors.
+// \x{..}, (?P<name>..) and a leading (?i) (after ^ anchors only) are rewritten; what has no
+// equivalent (\p, lookaround, flag groups, octal/backreferences) or that Go refuses (repeat counts
+// over 1000, bad escapes) is an error worded like Go's regexp/syntax errors.
 tl::expected<TranslatedPattern, std::string> translate_pattern(std::string_view p) {
   const auto error = [&](std::string_view code, std::string_view arg) {
     return tl::unexpected("error parsing regexp: " + std::string(code) + ": `" + std::string(arg) +
@@ -1006,12 +1006,16 @@ tl::expected<TranslatedPattern, std::string> translate_pattern(std::string_view 
   };
   if (p.size() > kMaxPatternBytes) return error("expression too large", p.substr(0, 32));
   TranslatedPattern out;
-  std::size_t i = 0;
-  if (p.substr(0, 4) == "(?i)") {
-    out.icase = true;
-    i = 4;
-  }
   std::string& re = out.ecmascript;
+  std::size_t i = 0;
+  // (?i) covers the whole pattern when only anchors come before it: prometheus-operator's
+  // PrometheusRule CRD writes '^(?i)(abort|warn)?$'.
+  const std::size_t anchors = std::min(p.find_first_not_of('^'), p.size());
+  if (p.substr(anchors, 4) == "(?i)") {
+    out.icase = true;
+    re.append(anchors, '^');
+    i = anchors + 4;
+  }
   int depth = 0;
   bool in_class = false;
   std::size_t class_start = 0;

@@ -500,8 +500,13 @@ TEST(StructuralSchemaValidate, PatternsFollowGoSyntaxWhereItDiffers) {
   const std::string props =
       "      a: {type: string, pattern: '(?i)^abc\\z'}\n"
       "      b: {type: string, pattern: '^\\Qa.b\\E$'}\n"
-      "      c: {type: string, pattern: '^[]a]+$'}\n";
-  EXPECT_CAUSES(validate_spec(props, "{a: ABC, b: a.b, c: ']a]'}"));
+      "      c: {type: string, pattern: '^[]a]+$'}\n"
+      "      d: {type: string, pattern: '^(?i)(abort|warn)?$'}\n";
+  EXPECT_CAUSES(validate_spec(props, "{a: ABC, b: a.b, c: ']a]', d: Warn}"));
+  EXPECT_CAUSES(
+      validate_spec(props, "{d: warning}"),
+      cause(kube::cause::kFieldValueInvalid, "spec.d",
+            R"(Invalid value: "warning": spec.d in body should match '^(?i)(abort|warn)?$')"));
   EXPECT_CAUSES(validate_spec(props, "{b: axb}"),
                 cause(kube::cause::kFieldValueInvalid, "spec.b",
                       R"(Invalid value: "axb": spec.b in body should match '^\Qa.b\E$')"));

@@ -8,6 +8,7 @@
 #include <iostream>
 
 #include "apiserver/api_server.h"
+#include "apiserver/simulator.h"
 
 namespace {
 int wait_for_signal() {
@@ -49,6 +50,18 @@ int main(int argc, char** argv) {
   app.add_option("--token", options.token, "Bearer token clients must send (default: random)");
   app.add_flag("--simulate", simulate,
                "Simulate the Knative and Prometheus-operator controllers (statuses only)");
+  lambda::apiserver::SimulatorOptions simulator_options;
+  double ready_delay_seconds = 0;
+  app.add_option("--simulate-cluster-domain", simulator_options.cluster_domain,
+                 "With --simulate: the cluster domain of in-cluster URLs")
+      ->capture_default_str();
+  app.add_option("--simulate-domain", simulator_options.external_domain,
+                 "With --simulate: the domain of Knative Services' external URLs")
+      ->capture_default_str();
+  app.add_option("--simulate-ready-delay", ready_delay_seconds,
+                 "With --simulate: seconds a new generation stays not ready")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 3600.0));
   app.add_flag("--insecure-http", plain_http, "Serve plain HTTP instead of HTTPS (tests only)");
   app.add_option("--bookmark-interval", bookmark_seconds, "Seconds between watch bookmarks")
       ->capture_default_str()
@@ -62,9 +75,23 @@ int main(int argc, char** argv) {
     std::cerr << "lambda-apiserver: " << server.error() << "\n";
     return 1;
   }
+  // The simulator talks to the server like any controller, through its own connection; it is
+  // declared after the server so that it stops first.
+  std::unique_ptr<lambda::apiserver::PlatformSimulator> simulator;
   if (simulate) {
-    std::cerr << "lambda-apiserver: --simulate is not available yet\n";
-    return 2;
+    simulator_options.ready_delay =
+        std::chrono::milliseconds(static_cast<std::int64_t>(ready_delay_seconds * 1000));
+    simulator_options.log = [](std::string_view line) { std::cerr << line << std::endl; };
+    auto started = lambda::apiserver::PlatformSimulator::start((*server)->connection(),
+                                                               std::move(simulator_options));
+    if (!started) {
+      std::cerr << "lambda-apiserver: " << started.error() << "\n";
+      return 1;
+    }
+    simulator = std::move(*started);
+    std::cerr << "lambda-apiserver: simulating Knative Serving, Knative Eventing (RabbitMQ broker "
+                 "class) and prometheus-operator controllers: statuses are made up, nothing runs"
+              << std::endl;
   }
   if (!kubeconfig_out.empty()) {
     if (auto written = (*server)->write_kubeconfig(kubeconfig_out); !written) {
@@ -79,6 +106,7 @@ int main(int argc, char** argv) {
   int sig = wait_for_signal();
   std::cerr << "lambda-apiserver: " << (sig == SIGTERM ? "SIGTERM" : "SIGINT")
             << ", shutting down\n";
+  simulator.reset();
   (*server)->stop();
   return 0;
 }
