@@ -8,6 +8,7 @@
 #include "apiserver/managed_fields.h"
 #include "apiserver/object_meta.h"
 #include "apiserver/patch.h"
+#include "apiserver/protobuf.h"
 #include "apiserver/structural_schema.h"
 #include "common/base64.h"
 #include "common/json_yaml.h"
@@ -37,12 +38,20 @@ tl::expected<json::value, kube::Status> decode_body(const http::Request& req) {
     parsed = common::parse_yaml(req.body);
   } else if (media == "application/json" || media.ends_with("+json") || media.empty()) {
     parsed = common::parse_json(req.body);
+  } else if (media == kProtobufMediaType) {
+    // kubectl's typed clients (create configmap|namespace|secret|...) send protobuf.
+    auto decoded = decode_kubernetes_protobuf(req.body);
+    if (!decoded)
+      return tl::unexpected(
+          kube::bad_request("the request body could not be decoded: " + decoded.error()));
+    return std::move(*decoded);
   } else {
     kube::Status s;
     s.code = 415;
     s.reason = std::string(kube::reason::kUnsupportedMediaType);
     s.message = "the body of the request was in an unknown format (" + std::string(media) +
-                ") - accepted media types include: application/json, application/yaml";
+                ") - accepted media types include: application/json, application/yaml, " +
+                std::string(kProtobufMediaType);
     return tl::unexpected(s);
   }
   if (!parsed)
