@@ -389,3 +389,109 @@ TEST(ApiServerOpenApi, PublishesVersionThreeDocumentsAndAVersionTwoDocument) {
 
 }  // namespace
 }  // namespace lambda
+
+namespace lambda {
+namespace {
+
+class GarbageCollection : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto started = apiserver::ApiServer::start({});
+    ASSERT_TRUE(started);
+    server_ = std::move(*started);
+    client_ = std::move(*kube::Client::create(server_->connection()));
+  }
+  json::value owned_by(const std::string& name, const std::vector<json::value>& owners) {
+    auto cm = config_map(name, "1");
+    json::array refs;
+    for (const auto& o : owners)
+      refs.push_back(json::object{{"apiVersion", "v1"},
+                                  {"kind", "ConfigMap"},
+                                  {"name", meta(o, "name")},
+                                  {"uid", meta(o, "uid")},
+                                  {"blockOwnerDeletion", true}});
+    cm.at("metadata").as_object()["ownerReferences"] = std::move(refs);
+    return *client_->create(kConfigMaps, "default", cm);
+  }
+  bool eventually_gone(const std::string& name) {
+    for (int i = 0; i < 100; ++i) {
+      if (!client_->get(kConfigMaps, "default", name)) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(30));
+    }
+    return false;
+  }
+  std::unique_ptr<apiserver::ApiServer> server_;
+  std::unique_ptr<kube::Client> client_;
+};
+
+TEST_F(GarbageCollection, ForegroundDeletionOfOneOwnerKeepsADependentAnotherOwnerHolds) {
+  auto a = *client_->create(kConfigMaps, "default", config_map("a", "1"));
+  auto b = *client_->create(kConfigMaps, "default", config_map("b", "1"));
+  owned_by("d", {a, b});
+  kube::DeleteOptions foreground;
+  foreground.propagation_policy = "Foreground";
+  ASSERT_TRUE(client_->remove(kConfigMaps, "default", "a", foreground));
+  EXPECT_TRUE(eventually_gone("a"));
+  auto d = client_->get(kConfigMaps, "default", "d");
+  ASSERT_TRUE(d) << "a dependent with a live owner was deleted";
+  const auto& refs = d->at("metadata").at("ownerReferences").as_array();
+  ASSERT_EQ(refs.size(), 1u);
+  EXPECT_EQ(refs[0].at("name").as_string(), "b");
+}
+
+TEST_F(GarbageCollection, OrphanPolicyKeepsDependentsAndDropsTheirReference) {
+  auto owner = *client_->create(kConfigMaps, "default", config_map("o", "1"));
+  owned_by("kept", {owner});
+  kube::DeleteOptions orphan;
+  orphan.propagation_policy = "Orphan";
+  ASSERT_TRUE(client_->remove(kConfigMaps, "default", "o", orphan));
+  EXPECT_TRUE(eventually_gone("o"));
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  auto kept = client_->get(kConfigMaps, "default", "kept");
+  ASSERT_TRUE(kept);
+  EXPECT_FALSE(kept->at("metadata").as_object().contains("ownerReferences"));
+}
+
+TEST_F(GarbageCollection, OwnerReferenceWithoutUidIsRejected) {
+  auto cm = config_map("bad-ref", "1");
+  cm.at("metadata").as_object()["ownerReferences"] =
+      json::array{json::object{{"apiVersion", "v1"}, {"kind", "ConfigMap"}, {"name", "x"}}};
+  auto r = client_->create(kConfigMaps, "default", cm);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, 422);
+  EXPECT_EQ(r.error().causes.at(0).field, "metadata.ownerReferences[0].uid");
+}
+
+TEST(ApiServerRules, BuiltInNamespacesCannotBeDeletedAndSubresourcesCannotBeDeleted) {
+  auto server = apiserver::ApiServer::start({});
+  auto client = std::move(*kube::Client::create((*server)->connection()));
+  auto r = client->remove(kNamespaces, "", "default");
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, 403);
+  EXPECT_EQ(r.error().message,
+            "namespaces \"default\" is forbidden: this namespace may not be deleted");
+  auto sub = client->request("DELETE", "/api/v1/namespaces/kube-public/status");
+  ASSERT_FALSE(sub);
+  EXPECT_EQ(sub.error().code, 405);
+}
+
+TEST(ApiServerRules, WatchListSendsTheInitialStateThenAnEndBookmark) {
+  auto server = apiserver::ApiServer::start({});
+  auto client = std::move(*kube::Client::create((*server)->connection()));
+  ASSERT_TRUE(client->create(kConfigMaps, "default", config_map("one", "1")));
+  std::vector<std::string> seen;
+  auto target =
+      "/api/v1/namespaces/default/configmaps?watch=true&sendInitialEvents=true&"
+      "resourceVersionMatch=NotOlderThan&allowWatchBookmarks=true&timeoutSeconds=1";
+  auto r = client->request("GET", target);
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_NE(r->body.find("\"type\":\"ADDED\""), std::string::npos);
+  EXPECT_NE(r->body.find("\"k8s.io/initial-events-end\":\"true\""), std::string::npos);
+  auto refused = client->request(
+      "GET", "/api/v1/namespaces/default/configmaps?watch=true&sendInitialEvents=true");
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, 422);
+}
+
+}  // namespace
+}  // namespace lambda

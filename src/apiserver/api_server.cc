@@ -177,16 +177,36 @@ Negotiated negotiate(const http::Request& req) {
   return n;
 }
 
+namespace {
+// Prometheus label values: backslash, quote and newline escaped. Unknown resources are counted
+// under one name so that a client probing paths cannot grow the metric without bound.
+std::string label(std::string_view value) {
+  std::string out;
+  for (char c : value) {
+    if (c == '\\' || c == '"') out.push_back('\\');
+    if (c == '\n') {
+      out += "\\n";
+      continue;
+    }
+    out.push_back(c);
+  }
+  return out;
+}
+}  // namespace
+
 void RequestMetrics::count(const RequestInfo& info, int code) {
   // verb is carried in info.verb as the metric verb by the caller.
+  bool known = !info.resource_request || info.type;
   std::string labels = "code=\"" + std::to_string(code) + "\",component=\"apiserver\",group=\"" +
-                       info.group + "\",resource=\"" + info.resource + "\",scope=\"" +
+                       (known ? label(info.group) : "") + "\",resource=\"" +
+                       (known ? label(info.resource) : "unknown") + "\",scope=\"" +
                        (!info.resource_request         ? ""
                         : !info.name.empty()           ? "resource"
                         : !info.namespace_name.empty() ? "namespace"
                                                        : "cluster") +
-                       "\",subresource=\"" + info.subresource + "\",verb=\"" + info.verb +
-                       "\",version=\"" + info.version + "\"";
+                       "\",subresource=\"" + (known ? label(info.subresource) : "") + "\",verb=\"" +
+                       label(info.verb) + "\",version=\"" + (known ? label(info.version) : "") +
+                       "\"";
   std::lock_guard lock(mutex_);
   ++counts_[labels];
 }
@@ -202,20 +222,63 @@ std::string RequestMetrics::exposition() const {
   return out;
 }
 
-std::string ContinueCache::put(ListSnapshot snapshot) {
+std::string ContinueCache::put(std::string scope, std::shared_ptr<const ListSnapshot> snapshot) {
   std::lock_guard lock(mutex_);
   auto now = std::chrono::steady_clock::now();
   std::erase_if(entries_, [&](const auto& e) { return e.second.expires < now; });
+  while (entries_.size() >= kMaxEntries)
+    entries_.erase(entries_.begin());  // ids grow: oldest first
   std::string id = std::to_string(next_++);
-  entries_[id] = {std::make_shared<const ListSnapshot>(std::move(snapshot)), now + ttl_};
+  entries_[id] = {std::move(scope), std::move(snapshot), now + ttl_};
   return id;
 }
 
-std::shared_ptr<const ListSnapshot> ContinueCache::get(const std::string& id) {
+std::shared_ptr<const ListSnapshot> ContinueCache::get(const std::string& id,
+                                                       const std::string& scope) {
   std::lock_guard lock(mutex_);
   auto it = entries_.find(id);
-  if (it == entries_.end() || it->second.expires < std::chrono::steady_clock::now()) return nullptr;
+  if (it == entries_.end() || it->second.expires < std::chrono::steady_clock::now() ||
+      it->second.scope != scope)
+    return nullptr;
   return it->second.snapshot;
+}
+
+WorkerPool::WorkerPool(int threads) {
+  for (int i = 0; i < threads; ++i)
+    threads_.emplace_back([this] {
+      for (;;) {
+        std::function<void()> task;
+        {
+          std::unique_lock lock(mutex_);
+          wake_.wait(lock, [&] { return stop_ || !tasks_.empty(); });
+          if (tasks_.empty()) return;
+          task = std::move(tasks_.front());
+          tasks_.pop_front();
+        }
+        try {
+          task();
+        } catch (const std::exception&) {
+          // A task answers its own request; one that throws leaves it to the server's close.
+        }
+      }
+    });
+}
+
+WorkerPool::~WorkerPool() {
+  {
+    std::lock_guard lock(mutex_);
+    stop_ = true;
+  }
+  wake_.notify_all();
+  for (auto& t : threads_) t.join();
+}
+
+void WorkerPool::post(std::function<void()> task) {
+  {
+    std::lock_guard lock(mutex_);
+    tasks_.push_back(std::move(task));
+  }
+  wake_.notify_one();
 }
 
 ApiServer::Impl::~Impl() { shutdown(); }
@@ -225,6 +288,8 @@ void ApiServer::Impl::shutdown() {
   if (watches) watches->stop_all();
   if (admission) admission->shutdown();  // a slow webhook must not hold up the stop
   if (http) http->stop(std::chrono::seconds(2));
+  workers.reset();                   // runs what was queued (answers go nowhere now) and joins
+  if (watches) watches->stop_all();  // any watch a worker started meanwhile
   {
     std::lock_guard lock(controller_mutex);
     controller_stop = true;
@@ -337,7 +402,7 @@ void ApiServer::Impl::handle(const std::shared_ptr<http::Exchange>& exchange) {
       std::string gv = path.substr(std::string_view("/openapi/v3/").size());
       auto doc = openapi_v3_document(gv);
       if (!doc) return reply(status_response(kube::not_found("", "openapi", gv)));
-      std::string hash = openapi_v3_hash(gv);
+      std::string hash = doc->second;
       auto requested = http::query_value(target.query, "hash");
       if (requested && *requested != hash) {
         http::Response r;
@@ -356,7 +421,7 @@ void ApiServer::Impl::handle(const std::shared_ptr<http::Exchange>& exchange) {
         r.status = 304;
         return reply(std::move(r));
       }
-      r.body = std::move(*doc);
+      r.body = std::move(doc->first);
       return reply(std::move(r));
     }
     return reply(status_response(kube::not_found("", "openapi", path)));
@@ -438,44 +503,65 @@ void ApiServer::Impl::handle(const std::shared_ptr<http::Exchange>& exchange) {
     return reply(status_response(s));
   }
 
+  // Resource requests may block (admission webhooks, fdatasync): they run on the worker pool,
+  // never on the I/O threads, which keep serving health checks and flushing watches.
+  workers->post([this, exchange, info, query = target.query, table = negotiated.table] {
+    serve_resource(exchange, info, query, table);
+  });
+}
+
+void ApiServer::Impl::serve_resource(const std::shared_ptr<http::Exchange>& exchange,
+                                     RequestInfo info, const std::string& query, bool table) {
+  const auto& req = exchange->request();
+  auto reply = [&](http::Response r) {
+    RequestInfo counted = info;
+    counted.verb = req.method;
+    metrics.count(counted, r.status);
+    exchange->respond(std::move(r));
+  };
   const std::string& m = req.method;
   bool watch_param = false;
-  if (auto w = http::query_value(target.query, "watch")) watch_param = *w == "true" || *w == "1";
+  if (auto w = http::query_value(query, "watch")) watch_param = *w == "true" || *w == "1";
   if ((m == "GET" || m == "HEAD") && info.name.empty()) {
     if (watch_param) {
       info.verb = "watch";
       RequestInfo counted = info;
       counted.verb = "WATCH";
       metrics.count(counted, 200);
-      watches->start(exchange, info, target.query, negotiated.table);
+      watches->start(exchange, info, query, table);
       return;
     }
     info.verb = "list";
-    return answer(exchange, info, list(info, req, target.query), negotiated.table);
+    return answer(exchange, info, list(info, req, query), table);
   }
   if (m == "GET" || m == "HEAD") {
     info.verb = "get";
-    return answer(exchange, info, get(info, req, target.query), negotiated.table);
+    return answer(exchange, info, get(info, req, query), table);
   }
   if (m == "POST" && info.name.empty()) {
     info.verb = "create";
-    return answer(exchange, info, create(info, req, target.query), false);
+    return answer(exchange, info, create(info, req, query), false);
   }
   if (m == "PUT" && !info.name.empty()) {
     info.verb = "update";
-    return answer(exchange, info, update(info, req, target.query), false);
+    return answer(exchange, info, update(info, req, query), false);
   }
   if (m == "PATCH" && !info.name.empty()) {
     info.verb = "patch";
-    return answer(exchange, info, patch(info, req, target.query), false);
+    return answer(exchange, info, patch(info, req, query), false);
+  }
+  if (m == "DELETE" && !info.subresource.empty()) {
+    info.verb = "delete";
+    return reply(status_response(kube::method_not_allowed(
+        "the server does not allow this method on the requested resource")));
   }
   if (m == "DELETE" && !info.name.empty()) {
     info.verb = "delete";
-    return answer(exchange, info, remove(info, req, target.query), false);
+    return answer(exchange, info, remove(info, req, query), false);
   }
   if (m == "DELETE") {
     info.verb = "deletecollection";
-    return answer(exchange, info, remove_collection(info, req, target.query), false);
+    return answer(exchange, info, remove_collection(info, req, query), false);
   }
   info.verb = m;
   reply(status_response(
@@ -521,6 +607,9 @@ tl::expected<std::unique_ptr<ApiServer>, std::string> ApiServer::start(ApiServer
   server_options.address = options.address;
   server_options.port = options.port;
   server_options.threads = options.threads;
+  // A watch's initial state is queued before the client reads any of it: 10,000 objects of a
+  // few KiB must fit, or the client would retry the same oversized start for ever.
+  server_options.max_stream_buffer_bytes = 256u * 1024 * 1024;
   if (options.tls) {
     auto ca = http::create_certificate_authority("lambda-apiserver-ca");
     if (!ca) return tl::unexpected("certificate authority: " + ca.error());
@@ -539,6 +628,7 @@ tl::expected<std::unique_ptr<ApiServer>, std::string> ApiServer::start(ApiServer
   }
   Impl* raw = impl.get();
   impl->watches = std::make_unique<WatchHub>(*raw);
+  impl->workers = std::make_unique<WorkerPool>(std::max(2, options.worker_threads));
   auto server = http::Server::start(server_options,
                                     [raw](std::shared_ptr<http::Exchange> ex) { raw->handle(ex); });
   if (!server) return tl::unexpected(server.error());

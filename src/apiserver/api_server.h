@@ -41,9 +41,10 @@ struct ApiServerOptions {
   std::string address = "127.0.0.1";
   std::uint16_t port = 0;  // 0: the kernel picks one
   bool tls = true;
-  std::string data_dir;  // empty: in memory only
-  std::string token;     // empty: a random one
-  int threads = 2;
+  std::string data_dir;    // empty: in memory only
+  std::string token;       // empty: a random one
+  int threads = 2;         // I/O threads (TLS, HTTP parsing, watch flushing)
+  int worker_threads = 4;  // threads serving resource requests (they may block on webhooks)
   // BOOKMARK events are sent to watches that asked for them this often (kube-apiserver: ~1 min).
   std::chrono::milliseconds bookmark_interval{std::chrono::seconds(30)};
   // Watches without timeoutSeconds end after this long (kube-apiserver: 30-60 min).

@@ -6,6 +6,8 @@
 #include <atomic>
 #include <boost/json/value.hpp>
 #include <condition_variable>
+#include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -63,12 +65,18 @@ class RequestMetrics {
 // snapshot (as etcd serves a paginated list at one revision).
 class ContinueCache {
  public:
+  // At most kMaxEntries snapshots are kept (the oldest goes first), so clients that never read
+  // their next page cannot make the server grow without bound.
+  static constexpr std::size_t kMaxEntries = 256;
   explicit ContinueCache(std::chrono::seconds ttl) : ttl_(ttl) {}
-  std::string put(ListSnapshot snapshot);  // returns the snapshot id
-  std::shared_ptr<const ListSnapshot> get(const std::string& id);
+  // Keeps the snapshot for a list of `scope` (collection and namespace); returns its id.
+  std::string put(std::string scope, std::shared_ptr<const ListSnapshot> snapshot);
+  // Null when unknown, expired, or taken for another scope.
+  std::shared_ptr<const ListSnapshot> get(const std::string& id, const std::string& scope);
 
  private:
   struct Entry {
+    std::string scope;
     std::shared_ptr<const ListSnapshot> snapshot;
     std::chrono::steady_clock::time_point expires;
   };
@@ -80,6 +88,21 @@ class ContinueCache {
 
 class WatchHub;
 struct OpenApiCache;
+
+// A fixed set of threads running posted tasks in order of posting.
+class WorkerPool {
+ public:
+  explicit WorkerPool(int threads);
+  ~WorkerPool();  // runs what is queued, then joins
+  void post(std::function<void()> task);
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::deque<std::function<void()>> tasks_;
+  bool stop_ = false;
+  std::vector<std::thread> threads_;
+};
 std::shared_ptr<OpenApiCache> make_openapi_cache();
 
 struct ApiServer::Impl {
@@ -92,6 +115,7 @@ struct ApiServer::Impl {
   RequestMetrics metrics;
   std::unique_ptr<ContinueCache> continues;
   std::unique_ptr<WatchHub> watches;
+  std::unique_ptr<WorkerPool> workers;
   std::unique_ptr<http::Server> http;
   std::atomic<bool> stopping{false};
   std::shared_ptr<OpenApiCache> openapi_cache = make_openapi_cache();
@@ -103,13 +127,15 @@ struct ApiServer::Impl {
   bool controller_pending = false;
   bool controller_stop = false;
 
-  std::uint16_t port = 0;
+  std::atomic<std::uint16_t> port{0};
 
   ~Impl();
   // Closes watches, stops the HTTP server and the controllers; idempotent.
   void shutdown();
 
   void handle(const std::shared_ptr<http::Exchange>& exchange);
+  void serve_resource(const std::shared_ptr<http::Exchange>& exchange, RequestInfo info,
+                      const std::string& query, bool table);
   void answer(const std::shared_ptr<http::Exchange>& exchange, const RequestInfo& info,
               Result result, bool table_ok);
 
@@ -160,14 +186,19 @@ struct ApiServer::Impl {
   // --- openapi.cc ---
   boost::json::value openapi_v3_index() const;
   std::string openapi_v2_document() const;
-  std::optional<std::string> openapi_v3_document(std::string_view group_version) const;
-  std::string openapi_v3_hash(std::string_view group_version) const;
+  // The document of a group-version ("apis/apps/v1") and its hash.
+  std::optional<std::pair<std::string, std::string>> openapi_v3_document(
+      std::string_view group_version) const;
 
   ObjectKey key_for(const ResourceType& type, std::string_view ns, std::string_view name) const {
     return {type.collection(), type.namespaced ? std::string(ns) : std::string(),
             std::string(name)};
   }
 };
+
+// The stored object as served in a request's version (custom resources with several versions
+// share one storage; with conversion "None" only apiVersion differs).
+std::string served_text(const ResourceType& type, const ObjectPtr& object);
 
 // JSON for an HTTP answer.
 http::Response json_response(int code, const boost::json::value& body);

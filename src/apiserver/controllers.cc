@@ -22,20 +22,6 @@ ResourceTypePtr type_for_collection(const ResourceRegistry& registry,
   return nullptr;
 }
 
-struct OwnerRef {
-  std::string uid;
-};
-
-std::vector<OwnerRef> owner_refs(const json::value& object) {
-  std::vector<OwnerRef> out;
-  auto* meta = metadata_of(object);
-  if (!meta) return out;
-  auto* refs = meta->if_contains("ownerReferences");
-  if (!refs || !refs->is_array()) return out;
-  for (const auto& r : refs->get_array()) out.push_back({string_at(r, "uid")});
-  return out;
-}
-
 bool has_finalizer(const json::value& object, std::string_view f) {
   for (const auto& x : finalizers_of(object))
     if (x == f) return true;
@@ -65,8 +51,14 @@ void ApiServer::Impl::controller_loop() {
     controller_pending = false;
     lock.unlock();
     for (int round = 0; round < kMaxRoundsPerWake && !stopping; ++round) {
-      bool changed = collect_garbage_once();
-      changed = finalize_namespaces_once() || changed;
+      // A failure here must not end the process: the next pass retries.
+      bool changed = false;
+      try {
+        changed = collect_garbage_once();
+        changed = finalize_namespaces_once() || changed;
+      } catch (const std::exception&) {
+        break;
+      }
       if (!changed) break;
     }
     lock.lock();
@@ -100,60 +92,119 @@ static bool remove_finalizer(ObjectStore& store, const ObjectKey& key, std::stri
 
 bool ApiServer::Impl::collect_garbage_once() {
   auto everything = store->all();
-  std::unordered_map<std::string, std::pair<ObjectKey, ObjectPtr>> by_uid;
-  for (const auto& [key, obj] : everything)
-    by_uid.emplace(meta_string(obj->object, "uid"), std::make_pair(key, obj));
+  std::unordered_map<std::string, const ObjectPtr*> by_uid;
+  for (const auto& [key, obj] : everything) by_uid.emplace(meta_string(obj->object, "uid"), &obj);
   bool changed = false;
 
-  std::unordered_map<std::string, int> live_dependents;  // owner uid -> dependents not yet gone
+  // Owner uid -> dependents that still block its foreground deletion or await orphaning.
+  std::unordered_map<std::string, int> waiting_for;
   for (const auto& [key, obj] : everything) {
-    auto refs = owner_refs(obj->object);
-    if (refs.empty()) continue;
-    bool any_owner = false;
-    bool owner_deleting_foreground = false;
-    std::vector<std::string> orphaning;
-    for (const auto& r : refs) {
-      auto it = by_uid.find(r.uid);
-      if (it == by_uid.end()) continue;
-      any_owner = true;
-      const auto& owner = it->second.second->object;
-      if (!meta_string(owner, "deletionTimestamp").empty()) {
-        if (has_finalizer(owner, "foregroundDeletion")) owner_deleting_foreground = true;
-        if (has_finalizer(owner, "orphan")) orphaning.push_back(r.uid);
-      }
-      ++live_dependents[r.uid];
-    }
+    const auto* refs = metadata_of(obj->object)
+                           ? metadata_of(obj->object)->if_contains("ownerReferences")
+                           : nullptr;
+    if (!refs || !refs->is_array() || refs->get_array().empty()) continue;
     auto type = type_for_collection(registry, key.collection);
     if (!type) continue;
-    if (!orphaning.empty()) {
-      // Orphan: the dependents lose their reference to the owner being deleted.
-      json::value next = obj->object;
-      auto& meta = metadata_of(next);
-      json::array kept;
-      for (const auto& r : meta["ownerReferences"].as_array())
-        if (std::find(orphaning.begin(), orphaning.end(), string_at(r, "uid")) == orphaning.end())
-          kept.push_back(r);
-      if (kept.empty())
-        meta.erase("ownerReferences");
-      else
-        meta["ownerReferences"] = std::move(kept);
-      if (store->update(key, obj->resource_version, std::move(next))) changed = true;
-      for (const auto& uid : orphaning) --live_dependents[uid];
+    std::string uid = meta_string(obj->object, "uid");
+    bool dependent_deleting = !meta_string(obj->object, "deletionTimestamp").empty();
+
+    // Each reference is to an owner that is gone (dangling), being deleted in the foreground,
+    // being deleted with orphaning, or solid (there, and not waiting for its dependents).
+    std::vector<std::string> drop;     // references to remove from this dependent
+    std::vector<std::string> counted;  // owners this dependent holds up
+    bool solid = false, foreground = false, orphaning = false;
+    for (const auto& r : refs->get_array()) {
+      std::string owner_uid = string_at(r, "uid");
+      auto it = by_uid.find(owner_uid);
+      if (it == by_uid.end()) {
+        drop.push_back(owner_uid);
+        continue;
+      }
+      const auto& owner = (*it->second)->object;
+      bool owner_deleting = !meta_string(owner, "deletionTimestamp").empty();
+      if (owner_deleting && has_finalizer(owner, "orphan")) {
+        orphaning = true;  // handled below: the reference goes, the dependent stays
+      } else if (owner_deleting && has_finalizer(owner, "foregroundDeletion")) {
+        foreground = true;
+        drop.push_back(owner_uid);
+        auto* block = r.is_object() ? r.get_object().if_contains("blockOwnerDeletion") : nullptr;
+        if (block && block->is_bool() && block->get_bool()) {
+          ++waiting_for[owner_uid];
+          counted.push_back(owner_uid);
+        }
+      } else {
+        solid = true;
+      }
+    }
+    if (drop.empty() || orphaning) continue;
+    if (!solid && !dependent_deleting) {
+      // No owner keeps it: it goes (in the foreground when an owner waits for it). The uid
+      // precondition keeps a re-created object of the same name safe.
+      if (delete_object(*type, key, foreground ? "Foreground" : "Background", uid, std::nullopt,
+                        false))
+        changed = true;
       continue;
     }
-    if (!meta_string(obj->object, "deletionTimestamp").empty()) continue;  // already going
-    if (!any_owner || owner_deleting_foreground) {
-      auto r = delete_object(*type, key, owner_deleting_foreground ? "Foreground" : "Background",
-                             std::nullopt, std::nullopt, false);
-      if (r) changed = true;
+    if (!solid) continue;  // already being deleted; its owners wait for it to go
+    // A solid owner keeps it: only the references to owners that are gone or going are removed.
+    json::value next = obj->object;
+    auto& meta = metadata_of(next);
+    json::array kept;
+    for (const auto& r : meta["ownerReferences"].as_array())
+      if (std::find(drop.begin(), drop.end(), string_at(r, "uid")) == drop.end()) kept.push_back(r);
+    meta["ownerReferences"] = std::move(kept);
+    if (store->update(key, obj->resource_version, std::move(next))) {
+      changed = true;
+      for (const auto& owner_uid : counted) --waiting_for[owner_uid];
+    }
+  }
+  // Dependents of an owner deleted with orphaning lose their reference to it and stay.
+  for (const auto& [key, obj] : everything) {
+    const auto* meta = metadata_of(obj->object);
+    const auto* refs = meta ? meta->if_contains("ownerReferences") : nullptr;
+    if (!refs || !refs->is_array()) continue;
+    std::vector<std::string> orphaning;
+    for (const auto& r : refs->get_array()) {
+      auto it = by_uid.find(string_at(r, "uid"));
+      if (it == by_uid.end()) continue;
+      const auto& owner = (*it->second)->object;
+      if (!meta_string(owner, "deletionTimestamp").empty() && has_finalizer(owner, "orphan"))
+        orphaning.push_back(string_at(r, "uid"));
+    }
+    if (orphaning.empty()) continue;
+    for (const auto& owner_uid : orphaning) ++waiting_for[owner_uid];
+    auto current = store->get(key);
+    if (!current || current->resource_version != obj->resource_version) continue;  // next round
+    json::value next = obj->object;
+    auto& m = metadata_of(next);
+    json::array kept;
+    for (const auto& r : m["ownerReferences"].as_array())
+      if (std::find(orphaning.begin(), orphaning.end(), string_at(r, "uid")) == orphaning.end())
+        kept.push_back(r);
+    if (kept.empty())
+      m.erase("ownerReferences");
+    else
+      m["ownerReferences"] = std::move(kept);
+    if (store->update(key, obj->resource_version, std::move(next))) {
+      changed = true;
+      for (const auto& owner_uid : orphaning) --waiting_for[owner_uid];
     }
   }
 
-  // Owners waiting for their dependents (foreground) or for orphaning to finish.
   for (const auto& [key, obj] : everything) {
     if (meta_string(obj->object, "deletionTimestamp").empty()) continue;
+    // Deletion pending with no finalizer left (a lost race with another write): finish it.
+    if (finalizers_of(obj->object).empty() && key.collection != "/namespaces") {
+      if (store->remove(key, obj->resource_version)) {
+        changed = true;
+        if (key.collection == "apiextensions.k8s.io/customresourcedefinitions")
+          on_crd_changed(nullptr);
+      }
+      continue;
+    }
+    // Owners waiting for their dependents (foreground) or for orphaning to finish.
     std::string uid = meta_string(obj->object, "uid");
-    if (live_dependents[uid] > 0) continue;
+    if (waiting_for[uid] > 0) continue;
     if (has_finalizer(obj->object, "foregroundDeletion"))
       changed = remove_finalizer(*store, key, "foregroundDeletion") || changed;
     if (has_finalizer(obj->object, "orphan"))
@@ -184,14 +235,17 @@ bool ApiServer::Impl::finalize_namespaces_once() {
       }
       continue;
     }
-    // Empty: the namespace's own finalizer goes, then the namespace.
-    json::value next = ns->object;
-    next.as_object()["spec"] = json::object{{"finalizers", json::array()}};
-    if (!finalizers_of(next).empty()) {
-      store->update(ns_key, ns->resource_version, std::move(next));
-      changed = true;
+    // Empty: the namespace's own finalizer goes, then (once its metadata finalizers are gone
+    // too) the namespace.
+    const auto* spec = object_at(ns->object, "spec");
+    const auto* spec_finalizers = spec ? spec->if_contains("finalizers") : nullptr;
+    if (spec_finalizers && spec_finalizers->is_array() && !spec_finalizers->get_array().empty()) {
+      json::value next = ns->object;
+      next.as_object()["spec"] = json::object{{"finalizers", json::array()}};
+      if (store->update(ns_key, ns->resource_version, std::move(next))) changed = true;
       continue;
     }
+    if (!finalizers_of(ns->object).empty()) continue;
     if (store->remove(ns_key, ns->resource_version)) changed = true;
   }
   return changed;

@@ -121,7 +121,14 @@ struct ObjectStore::Journal {
     return fd < 0 ? errno_text((dir / kJournalFile).string()) : std::string();
   }
 
-  bool append(std::string_view line) { return write_all(fd, line) && ::fdatasync(fd) == 0; }
+  // On failure the journal is cut back to where it was, so that a record nobody acknowledged
+  // neither survives a restart nor leaves a damaged line in the middle.
+  bool append(std::string_view line) {
+    off_t before = ::lseek(fd, 0, SEEK_END);
+    if (before >= 0 && write_all(fd, line) && ::fdatasync(fd) == 0) return true;
+    if (before >= 0 && ::ftruncate(fd, before) == 0) (void)::fdatasync(fd);
+    return false;
+  }
 
   // Writes every object as of `revision` to the snapshot file, then starts an empty journal.
   std::string compact(const std::map<ObjectKey, ObjectPtr>& objects, std::uint64_t revision) {
@@ -351,8 +358,8 @@ tl::expected<ObjectPtr, CommitError> ObjectStore::commit_locked(const ObjectKey&
   else
     objects_[key] = version;
   StoreEvent event{type, key, version, std::move(previous), rv};
-  dispatch_locked(event);
-  history_.push_back(std::move(event));
+  history_.push_back(event);
+  dispatch_locked(history_.back());
   while (history_.size() > history_limit_) history_.pop_front();
   if (journal_ && ++journal_->records_since_snapshot >= journal_->compact_after) {
     // A failed compaction loses nothing (the journal still has every record); try again later.

@@ -273,18 +273,13 @@ json::value ApiServer::Impl::openapi_v3_index() const {
   return json::object{{"paths", std::move(paths)}};
 }
 
-std::optional<std::string> ApiServer::Impl::openapi_v3_document(
+std::optional<std::pair<std::string, std::string>> ApiServer::Impl::openapi_v3_document(
     std::string_view group_version) const {
+  // Text and hash from one read of the cache: they must belong together.
   auto docs = documents(*this);
   auto it = docs->find(std::string(group_version));
   if (it == docs->end()) return std::nullopt;
-  return it->second.first;
-}
-
-std::string ApiServer::Impl::openapi_v3_hash(std::string_view group_version) const {
-  auto docs = documents(*this);
-  auto it = docs->find(std::string(group_version));
-  return it == docs->end() ? std::string() : it->second.second;
+  return it->second;
 }
 
 }  // namespace lambda::apiserver

@@ -82,16 +82,6 @@ std::uint64_t parse_rv(std::string_view text) {
   return ec == std::errc() && p == text.data() + text.size() ? v : 0;
 }
 
-// The object as served in the request's version (custom resources with several versions share
-// one storage; with conversion "None" only apiVersion differs).
-std::string served_text(const ResourceType& t, const ObjectPtr& obj) {
-  auto* av = obj->object.is_object() ? obj->object.get_object().if_contains("apiVersion") : nullptr;
-  if (av && av->is_string() && av->get_string() == t.api_version()) return obj->text;
-  json::value copy = obj->object;
-  copy.as_object()["apiVersion"] = t.api_version();
-  return json::serialize(copy);
-}
-
 json::value served_value(const ResourceType& t, const ObjectPtr& obj) {
   json::value copy = obj->object;
   if (copy.is_object()) copy.as_object()["apiVersion"] = t.api_version();
@@ -157,12 +147,46 @@ std::string field_manager_from(const http::Request& req, std::string_view query)
   return std::string(agent.substr(0, agent.find('/')));
 }
 
+// metadata.ownerReferences as kube-apiserver checks them: an owner without uid, name, kind or
+// apiVersion would make the object vanish through garbage collection.
+std::vector<kube::StatusCause> owner_reference_causes(const json::value& object) {
+  std::vector<kube::StatusCause> causes;
+  auto* meta = metadata_of(object);
+  auto* refs = meta ? meta->if_contains("ownerReferences") : nullptr;
+  if (!refs || refs->is_null()) return causes;
+  if (!refs->is_array()) {
+    causes.push_back({std::string(kube::cause::kFieldValueInvalid), "Invalid value: must be a list",
+                      "metadata.ownerReferences"});
+    return causes;
+  }
+  int controllers = 0;
+  for (std::size_t i = 0; i < refs->get_array().size(); ++i) {
+    const auto& r = refs->get_array()[i];
+    std::string path = "metadata.ownerReferences[" + std::to_string(i) + "]";
+    for (const char* field : {"apiVersion", "kind", "name", "uid"})
+      if (string_at(r, field).empty())
+        causes.push_back({std::string(kube::cause::kFieldValueInvalid),
+                          std::string("Invalid value: \"\": ") + field + " must not be empty",
+                          path + "." + field});
+    auto* c = r.is_object() ? r.get_object().if_contains("controller") : nullptr;
+    if (c && c->is_bool() && c->get_bool()) ++controllers;
+  }
+  if (controllers > 1)
+    causes.push_back({std::string(kube::cause::kFieldValueInvalid),
+                      "Invalid value: []v1.OwnerReference{...}: Only one reference can have "
+                      "Controller set to true",
+                      "metadata.ownerReferences"});
+  return causes;
+}
+
 // Custom resources: prune, default and validate against the version's schema. Unknown fields
 // are an error, a warning or nothing, as fieldValidation (Strict, Warn, Ignore) asks.
 std::optional<kube::Status> check_against_schema(const ResourceType& type, const std::string& name,
                                                  json::value& object,
                                                  const std::string& field_validation,
                                                  std::vector<std::string>& warnings) {
+  if (auto causes = owner_reference_causes(object); !causes.empty())
+    return kube::invalid(type.group, type.kind, name, causes);
   if (!type.schema) return std::nullopt;
   auto unknown = type.schema->prune(object);
   if (!unknown.empty()) {
@@ -224,6 +248,16 @@ SchemaLookup lookup_for(const ResourceType& type) {
 }
 }  // namespace
 
+// The object as served in the request's version (custom resources with several versions share
+// one storage; with conversion "None" only apiVersion differs).
+std::string served_text(const ResourceType& t, const ObjectPtr& obj) {
+  auto* av = obj->object.is_object() ? obj->object.get_object().if_contains("apiVersion") : nullptr;
+  if (av && av->is_string() && av->get_string() == t.api_version()) return obj->text;
+  json::value copy = obj->object;
+  copy.as_object()["apiVersion"] = t.api_version();
+  return json::serialize(copy);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Reads
 
@@ -270,7 +304,7 @@ Result ApiServer::Impl::list(const RequestInfo& info, const http::Request& req,
       return tl::unexpected(
           kube::bad_request("continue key is not valid: incorrect encoded start resourceVersion "
                             "(version meta.k8s.io/v1)"));
-    snapshot = continues->get(id);
+    snapshot = continues->get(id, info.type->collection() + "/" + info.namespace_name);
     if (!snapshot) {
       kube::Status s = kube::gone(
           "The provided continue parameter is too old to display a consistent list result. You "
@@ -302,7 +336,7 @@ Result ApiServer::Impl::list(const RequestInfo& info, const http::Request& req,
   if (next < snapshot->items.size()) {
     std::string id;
     if (!http::query_value(query, "continue") || offset == 0) {
-      id = continues->put(*snapshot);
+      id = continues->put(info.type->collection() + "/" + info.namespace_name, snapshot);
     } else {
       auto decoded = common::base64_decode(*http::query_value(query, "continue"));
       auto parsed = common::parse_json(*decoded);
@@ -464,6 +498,15 @@ Result ApiServer::Impl::create_object(const RequestInfo& info, json::value objec
   if (type.resource == "customresourcedefinitions") {
     auto served = custom_resource_types(object);
     if (!served) return tl::unexpected(kube::invalid(type.group, type.kind, name, served.error()));
+    for (const auto& t : *served)
+      if (auto existing = registry.find(t.group, t.version, t.resource);
+          existing && !existing->custom)
+        return tl::unexpected(kube::invalid(type.group, type.kind, name,
+                                            {{std::string(kube::cause::kFieldValueInvalid),
+                                              "Invalid value: \"" + t.group +
+                                                  "\": the group and resource are served by the "
+                                                  "server itself",
+                                              "spec.group"}}));
     o["status"] = established_crd_status(object, now_text());
   }
 
@@ -629,8 +672,15 @@ Result ApiServer::Impl::update_object(const RequestInfo& info, json::value objec
   if (type.resource == "customresourcedefinitions") {
     auto served = custom_resource_types(object);
     if (!served) return tl::unexpected(kube::invalid(type.group, type.kind, name, served.error()));
-    if (info.subresource.empty())
-      object.as_object()["status"] = established_crd_status(object, now_text());
+    if (info.subresource.empty()) {
+      // Conditions keep their lastTransitionTime while they do not change, so that re-applying
+      // the same CRD writes nothing.
+      json::value status = established_crd_status(object, now_text());
+      if (auto* old_status = object_at(old, "status");
+          old_status && old_status->contains("conditions"))
+        status.as_object()["conditions"] = old_status->at("conditions");
+      object.as_object()["status"] = std::move(status);
+    }
   }
 
   if (type.tracks_generation) {
@@ -847,6 +897,10 @@ Result ApiServer::Impl::patch(const RequestInfo& info, const http::Request& req,
 
 Result ApiServer::Impl::remove(const RequestInfo& info, const http::Request& req,
                                std::string_view query) {
+  if (info.resource == "namespaces" &&
+      (info.name == "default" || info.name == "kube-system" || info.name == "kube-public"))
+    return tl::unexpected(
+        kube::forbidden("", "namespaces", info.name, "this namespace may not be deleted"));
   std::string policy = http::query_value(query, "propagationPolicy").value_or("");
   std::optional<std::string> uid, rv;
   bool dry_run = is_dry_run(query);

@@ -55,7 +55,7 @@ std::string event_text(ApiServer::Impl& server, const WatchHub::Session& s, std:
     json::object list_meta{{"resourceVersion", std::to_string(object->resource_version)}};
     out += json::serialize(server.to_table(*s.type, {object}, list_meta, s.include_object));
   } else {
-    out += object->text;
+    out += served_text(*s.type, object);
   }
   out += "}\n";
   return out;
@@ -120,7 +120,9 @@ void WatchHub::start(const std::shared_ptr<http::Exchange>& exchange, const Requ
     auto [p, ec] = std::from_chars(t->data(), t->data() + t->size(), secs);
     if (ec != std::errc() || p != t->data() + t->size() || secs < 0)
       return fail(kube::bad_request("invalid timeoutSeconds: \"" + *t + "\""));
-    if (secs > 0) session->deadline = now + std::chrono::seconds(secs);
+    // Clamped: a huge value must not overflow the clock arithmetic.
+    constexpr long long kMaxWatchSeconds = 24LL * 3600;
+    if (secs > 0) session->deadline = now + std::chrono::seconds(std::min(secs, kMaxWatchSeconds));
   }
   session->next_bookmark = now + server_.options.bookmark_interval;
 
@@ -135,6 +137,18 @@ void WatchHub::start(const std::shared_ptr<http::Exchange>& exchange, const Requ
     }
   }
 
+  // sendInitialEvents=true (the watch-list protocol) needs resourceVersionMatch=NotOlderThan and
+  // bookmarks, as kube-apiserver requires.
+  bool send_initial_events = http::query_value(query, "sendInitialEvents").value_or("") == "true";
+  if (send_initial_events &&
+      (http::query_value(query, "resourceVersionMatch").value_or("") != "NotOlderThan" ||
+       !session->bookmarks))
+    return fail(kube::invalid("meta.k8s.io", "ListOptions", "",
+                              {{std::string(kube::cause::kFieldValueForbidden),
+                                "Forbidden: sendInitialEvents requires setting "
+                                "resourceVersionMatch to NotOlderThan and allowWatchBookmarks",
+                                "sendInitialEvents"}}));
+
   http::Headers headers{
       {"Content-Type", table ? "application/json;as=Table;v=v1;g=meta.k8s.io" : "application/json"},
       {"Cache-Control", "no-cache, private"}};
@@ -142,13 +156,26 @@ void WatchHub::start(const std::shared_ptr<http::Exchange>& exchange, const Requ
 
   std::optional<std::string> ns;
   if (!info.namespace_name.empty()) ns = info.namespace_name;
-  if (since == 0) {
-    // Unset or "0": the current state first, as synthetic ADDED events, then every change.
+  bool initial_events_end = false;
+  if (since == 0 || send_initial_events) {
+    // Unset or "0" (or sendInitialEvents): the current state first, as synthetic ADDED events,
+    // then every change.
     auto snapshot = server_.store->list(info.type->collection(), ns);
     for (const auto& [key, obj] : snapshot.items)
       if (object_matches(*session, obj->object))
         if (!send(*session, event_text(server_, *session, "ADDED", obj))) return;
     since = snapshot.resource_version;
+    initial_events_end = send_initial_events;
+  }
+  if (initial_events_end) {
+    // The watch-list protocol: a bookmark marks where the initial state ends.
+    json::object bookmark{{"kind", info.type->kind},
+                          {"apiVersion", info.type->api_version()},
+                          {"metadata",
+                           {{"resourceVersion", std::to_string(since)},
+                            {"annotations", {{"k8s.io/initial-events-end", "true"}}}}}};
+    if (!send(*session, "{\"type\":\"BOOKMARK\",\"object\":" + json::serialize(bookmark) + "}\n"))
+      return;
   }
 
   std::weak_ptr<Session> weak = session;

@@ -141,6 +141,9 @@ Result<json::value> Client::list_all(const ResourceRef& ref, std::string_view ns
   for (;;) {
     auto page = list(ref, ns, o);
     if (!page) return page;
+    if (!page->is_object())
+      return tl::unexpected(
+          Status::from_response(500, "the server sent a list that is not an object"));
     if (auto* list_items = page->as_object().if_contains("items");
         list_items && list_items->is_array())
       for (auto& item : list_items->as_array()) items.push_back(std::move(item));
@@ -155,7 +158,9 @@ Result<json::value> Client::list_all(const ResourceRef& ref, std::string_view ns
       return page;
     }
     o.continue_token = next;
-    o.resource_version.clear();  // a continued list must not name a resourceVersion
+    // A continued list must not name a resourceVersion (nor how to match one).
+    o.resource_version.clear();
+    o.resource_version_match.clear();
   }
 }
 
