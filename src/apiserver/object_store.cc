@@ -163,6 +163,7 @@ struct ObjectStore::Journal {
 tl::expected<std::unique_ptr<ObjectStore>, std::string> ObjectStore::open(Options options) {
   std::unique_ptr<ObjectStore> store(new ObjectStore());
   store->history_limit_ = std::max<std::size_t>(options.history_limit, 1);
+  store->history_bytes_limit_ = std::max<std::size_t>(options.history_bytes_limit, 1);
   if (!options.data_dir.empty()) {
     if (auto error = store->load(options); !error.empty()) return tl::unexpected(error);
   }
@@ -359,8 +360,13 @@ tl::expected<ObjectPtr, CommitError> ObjectStore::commit_locked(const ObjectKey&
     objects_[key] = version;
   StoreEvent event{type, key, version, std::move(previous), rv};
   history_.push_back(event);
+  history_bytes_ += version->text.size();
   dispatch_locked(history_.back());
-  while (history_.size() > history_limit_) history_.pop_front();
+  while (history_.size() > history_limit_ ||
+         (history_bytes_ > history_bytes_limit_ && history_.size() > 1)) {
+    history_bytes_ -= history_.front().object->text.size();
+    history_.pop_front();
+  }
   if (journal_ && ++journal_->records_since_snapshot >= journal_->compact_after) {
     // A failed compaction loses nothing (the journal still has every record); try again later.
     (void)journal_->compact(objects_, revision_);

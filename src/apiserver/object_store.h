@@ -78,6 +78,8 @@ class ObjectStore {
  public:
   struct Options {
     std::size_t history_limit = 200000;
+    // ...and at most this many bytes of object text, whichever limit is reached first.
+    std::size_t history_bytes_limit = 512u * 1024 * 1024;
     std::string data_dir;  // empty: in memory only
     // Journal records written since the last snapshot before a compaction runs.
     std::size_t compact_after = 20000;
@@ -147,6 +149,8 @@ class ObjectStore {
   std::uint64_t revision_ = 0;
   std::deque<StoreEvent> history_;  // oldest first
   std::size_t history_limit_ = 0;
+  std::size_t history_bytes_limit_ = 0;
+  std::size_t history_bytes_ = 0;
   std::map<std::uint64_t, Watcher> watchers_;
   std::uint64_t next_watch_id_ = 1;
   std::unique_ptr<Journal> journal_;

@@ -173,3 +173,22 @@ TEST(ObjectStore, DamagedJournalIsReportedWithFileAndLine) {
 
 }  // namespace
 }  // namespace lambda::apiserver
+
+namespace lambda::apiserver {
+namespace {
+
+TEST(ObjectStore, HistoryIsAlsoBoundedByBytes) {
+  ObjectStore::Options options;
+  options.history_bytes_limit = 1000;  // a few events' worth
+  auto store = std::move(*ObjectStore::open(options));
+  for (int i = 0; i < 50; ++i)
+    store->create({"/configmaps", "ns", "o" + std::to_string(i)},
+                  config_map("o", std::string(100, 'x')));
+  auto old = store->watch({"/configmaps", std::nullopt}, 1, [](const StoreEvent&) {});
+  EXPECT_FALSE(old) << "a watch from the first write should be too old";
+  auto recent = store->watch({"/configmaps", std::nullopt}, 49, [](const StoreEvent&) {});
+  EXPECT_TRUE(recent);
+}
+
+}  // namespace
+}  // namespace lambda::apiserver
