@@ -319,10 +319,12 @@ void ApiServer::Impl::answer(const std::shared_ptr<http::Exchange>& exchange,
     response.body = std::move(result->raw_body);
   }
   for (const auto& w : result->warnings) {
+    // Warnings quote user input (unknown field names): control characters would break the
+    // header, so they become spaces.
     std::string escaped;
     for (char c : w) {
       if (c == '"' || c == '\\') escaped.push_back('\\');
-      escaped.push_back(c);
+      escaped.push_back(static_cast<unsigned char>(c) < 0x20 || c == 0x7f ? ' ' : c);
     }
     response.headers.emplace_back("Warning", "299 - \"" + escaped + "\"");
   }

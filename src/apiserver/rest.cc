@@ -691,7 +691,8 @@ Result ApiServer::Impl::update_object(const RequestInfo& info, json::value objec
     if (generation_relevant(old, type.status_subresource) !=
         generation_relevant(object, type.status_subresource))
       ++generation;
-    meta["generation"] = generation;
+    // Looked up again: defaulting may have added members to the object and moved its metadata.
+    metadata_of(object)["generation"] = generation;
   }
 
   // Admission: validating webhooks, on the object as it will be stored
