@@ -87,6 +87,9 @@ class FieldSet {
   // The trie: one node per path element; `member` says the path ending at this node is in the
   // set. Children are sorted by element and no subtree is empty.
   struct Node {
+    // Declared so that Node is no aggregate: clang 14 with libstdc++ 12 otherwise needs
+    // std::pair<PathElement, Node> complete while instantiating it.
+    Node() = default;
     bool member = false;
     std::vector<std::pair<PathElement, Node>> children;
   };

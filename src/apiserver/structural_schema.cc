@@ -2224,6 +2224,9 @@ std::unique_ptr<Node> Compiler::build(const json::value& v, const std::string& p
     const auto* x = o.if_contains(k);
     if (x == nullptr || x->is_null()) return std::nullopt;
     if (x->is_int64()) return x->get_int64();
+    // Values built in C++ from unsigned types (api::lambda_agent_openapi_schema()'s lengths).
+    if (x->is_uint64() && x->get_uint64() <= std::numeric_limits<std::int64_t>::max())
+      return static_cast<std::int64_t>(x->get_uint64());
     if (x->is_double() && std::trunc(x->get_double()) == x->get_double() &&
         std::abs(x->get_double()) < 9.2e18) {
       return static_cast<std::int64_t>(x->get_double());

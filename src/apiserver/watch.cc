@@ -245,7 +245,10 @@ void WatchHub::ticker_loop() {
     lock.unlock();
     auto now = SteadyClock::now();
     std::vector<std::uint64_t> ended;
-    for (auto& [id, s] : sessions) {
+    for (auto& entry : sessions) {
+      // Not a structured binding: clang 14 cannot capture one (in with_revision's callback).
+      const auto id = entry.first;
+      auto& s = entry.second;
       if (s->closed || s->exchange->closed() || now >= s->deadline) {
         server_.store->unwatch(s->store_watch_id);
         s->closed = true;

@@ -226,7 +226,7 @@ void append_headers(std::string& out, const Headers& headers, std::string_view a
   for (const auto& [name, value] : headers) {
     if (!valid_header(name, value)) continue;
     if (std::any_of(kFraming.begin(), kFraming.end(),
-                    [&](std::string_view f) { return iequals(f, name); }))
+                    [&header = name](std::string_view f) { return iequals(f, header); }))
       continue;
     if (!also_skip.empty() && iequals(also_skip, name)) continue;
     out += name;
