@@ -569,7 +569,9 @@ Decoded<json::value> decode_time(std::string_view bytes, bool micro) {
   if (bytes.empty()) return json::value(nullptr);
   auto ts = decode_timestamp(bytes);
   if (!ts) return tl::unexpected(ts.error());
-  auto [seconds, nanos] = *ts;
+  // Not a structured binding: clang 14 cannot capture one in the lambda below.
+  std::int64_t seconds = ts->first;
+  std::int64_t nanos = ts->second;
   auto out_of_range = [&] {
     return fail("timestamp " + std::to_string(seconds) + " is outside the years 0 to 9999");
   };
