@@ -147,6 +147,24 @@ std::string field_manager_from(const http::Request& req, std::string_view query)
   return std::string(agent.substr(0, agent.find('/')));
 }
 
+// The body must be an object whose apiVersion and kind, when given, are the endpoint's; absent
+// ones are filled in.
+std::optional<kube::Status> check_type_meta(const ResourceType& type, json::value& object) {
+  if (!object.is_object()) return kube::bad_request("the request body must be a JSON object");
+  std::string api_version = string_at(object, "apiVersion");
+  std::string kind = string_at(object, "kind");
+  if (!api_version.empty() && api_version != type.api_version())
+    return kube::bad_request("the API version in the data (" + api_version +
+                             ") does not match the expected API version (" + type.api_version() +
+                             ")");
+  if (!kind.empty() && kind != type.kind)
+    return kube::bad_request("the kind in the data (" + kind +
+                             ") does not match the expected kind (" + type.kind + ")");
+  object.as_object()["apiVersion"] = type.api_version();
+  object.as_object()["kind"] = type.kind;
+  return std::nullopt;
+}
+
 // metadata.ownerReferences as kube-apiserver checks them: an owner without uid, name, kind or
 // apiVersion would make the object vanish through garbage collection.
 std::vector<kube::StatusCause> owner_reference_causes(const json::value& object) {
@@ -393,23 +411,8 @@ Result ApiServer::Impl::create(const RequestInfo& info, const http::Request& req
 Result ApiServer::Impl::create_object(const RequestInfo& info, json::value object,
                                       const WriteOptions& options) {
   const ResourceType& type = *info.type;
-  if (!object.is_object())
-    return tl::unexpected(kube::bad_request("the request body must be a JSON object"));
+  if (auto error = check_type_meta(type, object)) return tl::unexpected(*error);
   std::vector<std::string> warnings;
-
-  // Type meta: absent is filled in; present must match the endpoint.
-  std::string api_version = string_at(object, "apiVersion");
-  std::string kind = string_at(object, "kind");
-  if (!api_version.empty() && api_version != type.api_version())
-    return tl::unexpected(kube::bad_request("the API version in the data (" + api_version +
-                                            ") does not match the expected API version (" +
-                                            type.api_version() + ")"));
-  if (!kind.empty() && kind != type.kind)
-    return tl::unexpected(kube::bad_request("the kind in the data (" + kind +
-                                            ") does not match the expected kind (" + type.kind +
-                                            ")"));
-  object.as_object()["apiVersion"] = type.api_version();
-  object.as_object()["kind"] = type.kind;
 
   // Namespace: from the URL; the body may repeat it but not contradict it.
   std::string body_ns = meta_string(object, "namespace");
@@ -561,21 +564,8 @@ Result ApiServer::Impl::update_object(const RequestInfo& info, json::value objec
                                       ObjectPtr current, const WriteOptions& options,
                                       bool require_resource_version) {
   const ResourceType& type = *info.type;
-  if (!object.is_object())
-    return tl::unexpected(kube::bad_request("the request body must be a JSON object"));
+  if (auto error = check_type_meta(type, object)) return tl::unexpected(*error);
   std::vector<std::string> warnings;
-  std::string api_version = string_at(object, "apiVersion");
-  std::string kind = string_at(object, "kind");
-  if (!api_version.empty() && api_version != type.api_version())
-    return tl::unexpected(kube::bad_request("the API version in the data (" + api_version +
-                                            ") does not match the expected API version (" +
-                                            type.api_version() + ")"));
-  if (!kind.empty() && kind != type.kind)
-    return tl::unexpected(kube::bad_request("the kind in the data (" + kind +
-                                            ") does not match the expected kind (" + type.kind +
-                                            ")"));
-  object.as_object()["apiVersion"] = type.api_version();
-  object.as_object()["kind"] = type.kind;
   std::string name = meta_string(object, "name");
   if (name != info.name)
     return tl::unexpected(kube::bad_request("the name of the object (" + name +
