@@ -299,8 +299,7 @@ void ApiServer::Impl::shutdown() {
 }
 
 void ApiServer::Impl::answer(const std::shared_ptr<http::Exchange>& exchange,
-                             const RequestInfo& info, Result result, bool table_ok) {
-  (void)table_ok;
+                             const RequestInfo& info, Result result) {
   RequestInfo counted = info;
   counted.verb = metrics_verb(exchange->request(), info);
   if (!result) {
@@ -534,23 +533,23 @@ void ApiServer::Impl::serve_resource(const std::shared_ptr<http::Exchange>& exch
       return;
     }
     info.verb = "list";
-    return answer(exchange, info, list(info, req, query), table);
+    return answer(exchange, info, list(info, req, query));
   }
   if (m == "GET" || m == "HEAD") {
     info.verb = "get";
-    return answer(exchange, info, get(info, req, query), table);
+    return answer(exchange, info, get(info, req, query));
   }
   if (m == "POST" && info.name.empty()) {
     info.verb = "create";
-    return answer(exchange, info, create(info, req, query), false);
+    return answer(exchange, info, create(info, req, query));
   }
   if (m == "PUT" && !info.name.empty()) {
     info.verb = "update";
-    return answer(exchange, info, update(info, req, query), false);
+    return answer(exchange, info, update(info, req, query));
   }
   if (m == "PATCH" && !info.name.empty()) {
     info.verb = "patch";
-    return answer(exchange, info, patch(info, req, query), false);
+    return answer(exchange, info, patch(info, req, query));
   }
   if (m == "DELETE" && !info.subresource.empty()) {
     info.verb = "delete";
@@ -559,11 +558,11 @@ void ApiServer::Impl::serve_resource(const std::shared_ptr<http::Exchange>& exch
   }
   if (m == "DELETE" && !info.name.empty()) {
     info.verb = "delete";
-    return answer(exchange, info, remove(info, req, query), false);
+    return answer(exchange, info, remove(info, req, query));
   }
   if (m == "DELETE") {
     info.verb = "deletecollection";
-    return answer(exchange, info, remove_collection(info, req, query), false);
+    return answer(exchange, info, remove_collection(info, req, query));
   }
   info.verb = m;
   reply(status_response(

@@ -137,7 +137,7 @@ struct ApiServer::Impl {
   void serve_resource(const std::shared_ptr<http::Exchange>& exchange, RequestInfo info,
                       const std::string& query, bool table);
   void answer(const std::shared_ptr<http::Exchange>& exchange, const RequestInfo& info,
-              Result result, bool table_ok);
+              Result result);
 
   // --- rest.cc ---
   Result get(const RequestInfo& info, const http::Request& req, std::string_view query);
@@ -155,7 +155,6 @@ struct ApiServer::Impl {
     bool dry_run = false;
     std::string field_manager;
     std::string field_validation = "Strict";  // Strict | Warn | Ignore
-    std::string operation = "Update";         // managedFields operation
     bool managed_fields_done = false;         // server-side apply computed them already
   };
   Result create_object(const RequestInfo& info, boost::json::value object,

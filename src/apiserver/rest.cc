@@ -799,7 +799,6 @@ Result ApiServer::Impl::patch(const RequestInfo& info, const http::Request& req,
     if (!patch_doc.is_object())
       return tl::unexpected(kube::bad_request("the apply configuration must be an object"));
     bool force = http::query_value(query, "force").value_or("") == "true";
-    options.operation = "Apply";
     for (int attempt = 0; attempt < kMaxPatchRetries; ++attempt) {
       auto key = key_for(type, info.namespace_name, info.name);
       auto current = store->get(key);
